@@ -1,0 +1,1 @@
+//! TODO(issue 2): channel_builder — being written.

@@ -1,0 +1,1 @@
+//! TODO(issue 2): config_update — being written.
