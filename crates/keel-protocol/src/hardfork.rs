@@ -148,7 +148,12 @@ impl HardforkTimes {
     /// Whether the L2 block at `timestamp` is the first block of `fork`: the fork is active
     /// at `timestamp` but not at `timestamp - block_time`. Upgrade transactions go into
     /// exactly this block. A fork active at genesis has no activation block after genesis.
-    pub const fn is_activation_block(&self, fork: Hardfork, timestamp: u64, block_time: u64) -> bool {
+    pub const fn is_activation_block(
+        &self,
+        fork: Hardfork,
+        timestamp: u64,
+        block_time: u64,
+    ) -> bool {
         self.is_active(fork, timestamp)
             && timestamp >= block_time
             && !self.is_active(fork, timestamp - block_time)

@@ -11,7 +11,9 @@ use crate::{
 };
 
 /// A block identifier: hash and number (op-node's `eth.BlockID`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct BlockId {
     /// Block hash.
     pub hash: B256,
@@ -82,6 +84,7 @@ impl RollupConfig {
 
     /// Whether the L2 block at `timestamp` is `fork`'s activation block.
     pub const fn is_activation_block(&self, fork: Hardfork, timestamp: u64) -> bool {
-        self.hardforks.is_activation_block(fork, timestamp, self.block_time)
+        self.hardforks
+            .is_activation_block(fork, timestamp, self.block_time)
     }
 }
