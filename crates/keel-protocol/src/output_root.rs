@@ -58,8 +58,9 @@ impl OutputRootV0 {
     ///
     /// Spec: protocol/proposals.md#l2-output-commitment-construction
     pub fn decode(preimage: &[u8]) -> Result<Self, OutputRootError> {
-        let words: &[u8; OUTPUT_ROOT_V0_LEN] =
-            preimage.try_into().map_err(|_| OutputRootError::Length(preimage.len()))?;
+        let words: &[u8; OUTPUT_ROOT_V0_LEN] = preimage
+            .try_into()
+            .map_err(|_| OutputRootError::Length(preimage.len()))?;
         let (version, rest) = words.split_at(32);
         let (state_root, rest) = rest.split_at(32);
         let (message_passer_storage_root, block_hash) = rest.split_at(32);
@@ -83,8 +84,17 @@ impl OutputRootV0 {
 /// The version-0 output root of an L2 block.
 ///
 /// Spec: protocol/proposals.md#l2-output-commitment-construction
-pub fn output_root_v0(state_root: B256, message_passer_storage_root: B256, block_hash: B256) -> B256 {
-    OutputRootV0 { state_root, message_passer_storage_root, block_hash }.hash()
+pub fn output_root_v0(
+    state_root: B256,
+    message_passer_storage_root: B256,
+    block_hash: B256,
+) -> B256 {
+    OutputRootV0 {
+        state_root,
+        message_passer_storage_root,
+        block_hash,
+    }
+    .hash()
 }
 
 #[cfg(test)]
@@ -93,9 +103,15 @@ mod tests {
 
     #[test]
     fn decode_rejects_wrong_length_and_version() {
-        assert_eq!(OutputRootV0::decode(&[0; 127]), Err(OutputRootError::Length(127)));
+        assert_eq!(
+            OutputRootV0::decode(&[0; 127]),
+            Err(OutputRootError::Length(127))
+        );
         let mut raw = [0u8; 128];
         raw[31] = 1;
-        assert_eq!(OutputRootV0::decode(&raw), Err(OutputRootError::Version(B256::with_last_byte(1))));
+        assert_eq!(
+            OutputRootV0::decode(&raw),
+            Err(OutputRootError::Version(B256::with_last_byte(1)))
+        );
     }
 }

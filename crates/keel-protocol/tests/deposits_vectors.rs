@@ -1,7 +1,12 @@
 //! Deposit vectors (testdata/deposits/deposits_and_source_hashes.json and output_root.json):
 //! source hashes of all four domains, TransactionDeposited logs to deposit txs, opaque data
 //! layouts, the minimal deposit encoding, and output root v0.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 
 mod common;
 mod deposits_support;
@@ -39,20 +44,23 @@ fn source_hashes_of_every_domain() {
     let f = file();
     let mut seen = [0usize; 4];
     for v in f["source_hash_vectors"].as_array().unwrap() {
-        let Some(kind) = v.get("kind").and_then(Value::as_str) else { continue };
+        let Some(kind) = v.get("kind").and_then(Value::as_str) else {
+            continue;
+        };
         let expected = b256(&v["expected"]);
         let got = match kind {
-            "user_deposit" => UserDepositSource::new(
-                b256(&v["l1_block_hash"]),
-                v["log_index"].as_u64().unwrap(),
-            )
-            .source_hash(),
+            "user_deposit" => {
+                UserDepositSource::new(b256(&v["l1_block_hash"]), v["log_index"].as_u64().unwrap())
+                    .source_hash()
+            }
             "l1_info" => L1InfoDepositSource::new(
                 b256(&v["l1_block_hash"]),
                 v["seq_number"].as_u64().unwrap(),
             )
             .source_hash(),
-            "upgrade" => UpgradeDepositSource::new(v["intent"].as_str().unwrap().into()).source_hash(),
+            "upgrade" => {
+                UpgradeDepositSource::new(v["intent"].as_str().unwrap().into()).source_hash()
+            }
             "after_force_include" => after_force_include_source(
                 b256(&v["l1_block_hash"]),
                 v["seq_number"].as_u64().unwrap(),
@@ -62,7 +70,10 @@ fn source_hashes_of_every_domain() {
         assert_eq!(got, expected, "{kind}: {v}");
         seen[v["domain"].as_u64().unwrap() as usize] += 1;
     }
-    assert!(seen.iter().all(|n| *n > 0), "every domain covered: {seen:?}");
+    assert!(
+        seen.iter().all(|n| *n > 0),
+        "every domain covered: {seen:?}"
+    );
 }
 
 fn log_of(v: &Value, address: Address) -> Log {
@@ -76,8 +87,16 @@ fn kona_empty_opaque_log_gives_exact_2718_bytes() {
     let v = &f["deposit_log_vectors"][0];
     assert_eq!(v["id"], "kona-deposit-log-empty-opaque");
     let log = log_of(&v["log"], addr(&v["log"]["address"]));
-    let tx = decode_deposit_log(&log, b256(&v["l1_block_hash"]), v["log_index"].as_u64().unwrap()).unwrap();
-    assert_eq!(tx.encoded_2718(), hex_bytes(v["expected_deposit_tx_2718"].as_str().unwrap()));
+    let tx = decode_deposit_log(
+        &log,
+        b256(&v["l1_block_hash"]),
+        v["log_index"].as_u64().unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        tx.encoded_2718(),
+        hex_bytes(v["expected_deposit_tx_2718"].as_str().unwrap())
+    );
     // And back: encoding the tx as a log reproduces the vector's data and topics.
     let again = encode_deposit_log(log.address, &tx);
     assert_eq!(again, log);
@@ -101,7 +120,10 @@ fn hildr_log_fields() {
     assert_eq!(tx.to.is_create(), e["is_creation"].as_bool().unwrap());
     assert_eq!(hash, b256(&e["l1_block_hash"]));
     assert_eq!(index, e["log_index"].as_u64().unwrap());
-    assert_eq!(tx.source_hash, UserDepositSource::new(hash, index).source_hash());
+    assert_eq!(
+        tx.source_hash,
+        UserDepositSource::new(hash, index).source_hash()
+    );
     assert!(!tx.is_system_transaction);
 }
 
@@ -112,8 +134,12 @@ fn viem_mainnet_log_gives_l2_tx_hash() {
     assert_eq!(v["id"], "viem-deposit-log-to-l2-hash");
     let log = log_of(&v["log"], Address::ZERO);
     assert_eq!(log.topics()[0], DEPOSIT_EVENT_TOPIC);
-    let tx = decode_deposit_log(&log, b256(&v["log"]["blockHash"]), v["log"]["logIndex"].as_u64().unwrap())
-        .unwrap();
+    let tx = decode_deposit_log(
+        &log,
+        b256(&v["log"]["blockHash"]),
+        v["log"]["logIndex"].as_u64().unwrap(),
+    )
+    .unwrap();
     assert_eq!(tx.mint, 0);
     assert_eq!(tx.value, U256::from(69));
     assert_eq!(tx.gas_limit, 21_000);
@@ -121,7 +147,8 @@ fn viem_mainnet_log_gives_l2_tx_hash() {
     assert!(tx.input.is_empty());
     assert_eq!(tx.tx_hash(), b256(&v["expected_l2_tx_hash"]));
     // The opaque data in the log is viem's verbatim.
-    let opaque = OpaqueDataV0::decode(&hex_bytes(v["log_args"]["opaqueData"].as_str().unwrap())).unwrap();
+    let opaque =
+        OpaqueDataV0::decode(&hex_bytes(v["log_args"]["opaqueData"].as_str().unwrap())).unwrap();
     assert_eq!(opaque.value, U256::from(69));
 }
 
@@ -179,6 +206,13 @@ fn kona_output_root() {
         assert_eq!(OutputRootV0::decode(&encoding).unwrap(), root);
         let expected = b256(&v["expected_output_root"]);
         assert_eq!(root.hash(), expected);
-        assert_eq!(output_root_v0(root.state_root, root.message_passer_storage_root, root.block_hash), expected);
+        assert_eq!(
+            output_root_v0(
+                root.state_root,
+                root.message_passer_storage_root,
+                root.block_hash
+            ),
+            expected
+        );
     }
 }

@@ -1,7 +1,12 @@
 //! L1-attributes vectors from kona, reth, op-alloy, hildr, magi and a Base Mainnet deposit
 //! (testdata/deposits/l1_info_deposits.json), and the L1-info txs of two real OP Goerli
 //! blocks (testdata/deposits/l2-blocks).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 
 mod common;
 mod deposits_support;
@@ -10,14 +15,17 @@ use alloy_eips::eip2718::{Decodable2718, Encodable2718};
 use alloy_primitives::{B256, TxKind, U256, keccak256};
 use deposits_support::*;
 use keel_protocol::l1_info::{
-    L1BlobFee, L1BlockInfo, L1InfoFormat, L1Origin, L1_BLOCK_PREDEPLOY, L1_INFO_DEPOSITOR,
+    L1_BLOCK_PREDEPLOY, L1_INFO_DEPOSITOR, L1BlobFee, L1BlockInfo, L1InfoFormat, L1Origin,
     l1_info_deposit, l1_info_deposit_from_info,
 };
 use op_alloy_consensus::{L1InfoDepositSource, OpTxEnvelope, TxDeposit};
 use serde_json::Value;
 
 fn vectors() -> Vec<Value> {
-    common::read_json("deposits/l1_info_deposits.json")["vectors"].as_array().unwrap().clone()
+    common::read_json("deposits/l1_info_deposits.json")["vectors"]
+        .as_array()
+        .unwrap()
+        .clone()
 }
 
 /// Checks every `expected` field against the decoded info, through its JSON form (so the
@@ -36,7 +44,9 @@ fn check_expected(id: &str, info: &L1BlockInfo, expected: &Value) {
             assert_eq!(info.blob_base_fee(), None, "{id}");
             continue;
         }
-        let got = json.get(ours).unwrap_or_else(|| panic!("{id}: no field {ours} in {json}"));
+        let got = json
+            .get(ours)
+            .unwrap_or_else(|| panic!("{id}: no field {ours} in {json}"));
         assert_eq!(quantity(got), quantity(want), "{id}: field {key}");
     }
 }
@@ -120,7 +130,10 @@ fn tx_from_rpc(rpc: &Value) -> TxDeposit {
         mint: quantity(&rpc["mint"]).to(),
         value: quantity(&rpc["value"]),
         gas_limit: quantity(&rpc["gas"]).to(),
-        is_system_transaction: rpc.get("isSystemTx").and_then(Value::as_bool).unwrap_or(false),
+        is_system_transaction: rpc
+            .get("isSystemTx")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
         input: bytes(&rpc["input"]),
     }
 }
@@ -128,7 +141,11 @@ fn tx_from_rpc(rpc: &Value) -> TxDeposit {
 #[test]
 fn every_l1_info_vector() {
     let vectors = vectors();
-    assert!(vectors.len() >= 15, "expected at least 15 vectors, got {}", vectors.len());
+    assert!(
+        vectors.len() >= 15,
+        "expected at least 15 vectors, got {}",
+        vectors.len()
+    );
     let mut checked = 0;
     for v in &vectors {
         let id = v["id"].as_str().unwrap();
@@ -146,7 +163,9 @@ fn every_l1_info_vector() {
             "l1_info_deposit_tx" => {
                 let raw = hex_bytes(v["raw_tx"].as_str().unwrap());
                 let env = OpTxEnvelope::decode_2718(&mut raw.as_slice()).unwrap();
-                let OpTxEnvelope::Deposit(sealed) = &env else { panic!("{id}: not a deposit") };
+                let OpTxEnvelope::Deposit(sealed) = &env else {
+                    panic!("{id}: not a deposit")
+                };
                 let tx = sealed.inner();
                 assert_eq!(env.encoded_2718(), raw, "{id}: re-encode");
                 if let Some(hash) = v.get("tx_hash") {
@@ -189,7 +208,10 @@ fn every_l1_info_vector() {
 
 #[test]
 fn serde_shape_for_keel_decode() {
-    let v = vectors().into_iter().find(|v| v["id"] == "kona-bedrock-l1info-opmainnet-l1block-18334955").unwrap();
+    let v = vectors()
+        .into_iter()
+        .find(|v| v["id"] == "kona-bedrock-l1info-opmainnet-l1block-18334955")
+        .unwrap();
     let info = L1BlockInfo::decode(&hex_bytes(v["calldata"].as_str().unwrap())).unwrap();
     let json = serde_json::to_value(info).unwrap();
     assert_eq!(json["fork"], "bedrock");
@@ -197,7 +219,10 @@ fn serde_shape_for_keel_decode() {
     assert_eq!(json["timestamp"], 1_697_121_143);
     assert_eq!(json["base_fee"], 10_419_034_451u64);
     assert_eq!(json["sequence_number"], 4);
-    assert_eq!(json["batcher_address"], "0x6887246668a3b87f54deb3b94ba47a6f63f32985");
+    assert_eq!(
+        json["batcher_address"],
+        "0x6887246668a3b87f54deb3b94ba47a6f63f32985"
+    );
     assert_eq!(json["l1_fee_scalar"], 0xa6fe0);
     let mut big = info;
     if let L1BlockInfo::Bedrock(b) = &mut big {
@@ -216,9 +241,29 @@ fn hildr_l2_blocks_l1_origin() {
         let rpc = &block["test_block_data"]["transactions"][0];
         let tx = tx_from_rpc(rpc);
         let info = L1BlockInfo::decode(&tx.input).unwrap();
-        assert_eq!(info.number(), block["assert_l1_block_number"].as_str().unwrap().parse::<u64>().unwrap(), "{name}");
-        assert_eq!(info.block_hash(), b256(&block["assert_l1_block_hash"]), "{name}");
-        assert_eq!(info.timestamp(), block["assert_l1_block_timestamp"].as_str().unwrap().parse::<u64>().unwrap(), "{name}");
+        assert_eq!(
+            info.number(),
+            block["assert_l1_block_number"]
+                .as_str()
+                .unwrap()
+                .parse::<u64>()
+                .unwrap(),
+            "{name}"
+        );
+        assert_eq!(
+            info.block_hash(),
+            b256(&block["assert_l1_block_hash"]),
+            "{name}"
+        );
+        assert_eq!(
+            info.timestamp(),
+            block["assert_l1_block_timestamp"]
+                .as_str()
+                .unwrap()
+                .parse::<u64>()
+                .unwrap(),
+            "{name}"
+        );
         assert_eq!(tx.tx_hash(), b256(&rpc["hash"]), "{name}: tx hash");
         check_deposit(name, &tx, &info);
     }
@@ -251,7 +296,11 @@ fn activation_blocks_keep_the_previous_format() {
     assert_eq!(at(32), L1InfoFormat::Jovian);
 
     // Isthmus and Jovian together: their shared activation block still uses Ecotone's.
-    let cfg = rollup_config(HardforkTimes { isthmus_time: Some(20), jovian_time: Some(20), ..times });
+    let cfg = rollup_config(HardforkTimes {
+        isthmus_time: Some(20),
+        jovian_time: Some(20),
+        ..times
+    });
     assert_eq!(l1_info_format(&cfg, 20), L1InfoFormat::Ecotone);
     assert_eq!(l1_info_format(&cfg, 22), L1InfoFormat::Jovian);
 
@@ -270,15 +319,27 @@ fn activation_blocks_keep_the_previous_format() {
 fn gas_and_system_flag_by_fork() {
     let info = L1BlockInfo::Bedrock(Default::default());
     let pre = l1_info_deposit_from_info(&rollup_config(forks_through("bedrock")), &info, 100);
-    assert_eq!((pre.gas_limit, pre.is_system_transaction), (150_000_000, true));
+    assert_eq!(
+        (pre.gas_limit, pre.is_system_transaction),
+        (150_000_000, true)
+    );
     let post = l1_info_deposit_from_info(&rollup_config(forks_through("regolith")), &info, 100);
-    assert_eq!((post.gas_limit, post.is_system_transaction), (1_000_000, false));
+    assert_eq!(
+        (post.gas_limit, post.is_system_transaction),
+        (1_000_000, false)
+    );
 }
 
 #[test]
 fn jovian_zero_da_scalar_becomes_400() {
     let cfg = rollup_config(forks_through("jovian"));
-    let sys = system_config_for(Default::default(), U256::ZERO, ecotone_scalar(1, 2), (3, 4), 0);
+    let sys = system_config_for(
+        Default::default(),
+        U256::ZERO,
+        ecotone_scalar(1, 2),
+        (3, 4),
+        0,
+    );
     let origin = L1Origin {
         number: 1,
         timestamp: 2,
@@ -287,9 +348,15 @@ fn jovian_zero_da_scalar_becomes_400() {
         blob_fee: L1BlobFee::PreCancun,
     };
     let tx = l1_info_deposit(&cfg, &sys, &origin, 0, 100).unwrap();
-    let L1BlockInfo::Jovian(j) = L1BlockInfo::decode(&tx.input).unwrap() else { panic!() };
+    let L1BlockInfo::Jovian(j) = L1BlockInfo::decode(&tx.input).unwrap() else {
+        panic!()
+    };
     assert_eq!(j.da_footprint_gas_scalar, 400);
-    assert_eq!(j.blob_base_fee, U256::from(1), "pre-Cancun L1 reports the minimum");
+    assert_eq!(
+        j.blob_base_fee,
+        U256::from(1),
+        "pre-Cancun L1 reports the minimum"
+    );
 }
 
 #[test]
@@ -301,7 +368,10 @@ fn blob_base_fee_follows_the_pectra_blob_schedule() {
         timestamp,
         hash: B256::ZERO,
         base_fee: U256::ZERO,
-        blob_fee: L1BlobFee::Excess { excess_blob_gas: 10_000_000, l1_params: BlobParams::prague() },
+        blob_fee: L1BlobFee::Excess {
+            excess_blob_gas: 10_000_000,
+            l1_params: BlobParams::prague(),
+        },
     };
     let mut times = forks_through("isthmus");
     let cfg = rollup_config(times);

@@ -1,7 +1,12 @@
 //! Network-upgrade transactions against kona's exact EIP-2718 encodings
 //! (testdata/deposits/hardforks) and the spec's attributes (upgrade_transactions.json).
 //! Interop is not implemented and its vectors are skipped.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 
 mod common;
 mod deposits_support;
@@ -31,7 +36,10 @@ fn kona_exact_encodings() {
         let expected = order[name].as_array().unwrap();
         assert_eq!(ours.len(), expected.len(), "{name}");
         for (i, (tx, e)) in ours.iter().zip(expected).enumerate() {
-            let file = e["file"].as_str().unwrap().trim_start_matches("kona/hardforks/");
+            let file = e["file"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches("kona/hardforks/");
             let want = common::read_hex(&format!("deposits/hardforks/{file}"));
             assert_eq!(tx.encoded_2718(), want, "{name} tx {i}");
             assert_eq!(tx.source_hash, b256(&e["sourceHash"]), "{name} tx {i}");
@@ -69,8 +77,14 @@ fn spec_attributes_of_every_fork() {
                 None => {
                     // The spec's bytecode file is embedded in the crate; the copy under
                     // src/upgrades/bytecode is the one checked here.
-                    let file = e["data_bytecode_file"].as_str().unwrap().trim_start_matches("specs-upgrades/bytecode/");
-                    let path = format!("{}/src/upgrades/bytecode/{file}", env!("CARGO_MANIFEST_DIR"));
+                    let file = e["data_bytecode_file"]
+                        .as_str()
+                        .unwrap()
+                        .trim_start_matches("specs-upgrades/bytecode/");
+                    let path = format!(
+                        "{}/src/upgrades/bytecode/{file}",
+                        env!("CARGO_MANIFEST_DIR")
+                    );
                     Bytes::from(hex_bytes(&std::fs::read_to_string(path).unwrap()))
                 }
             };
@@ -85,22 +99,35 @@ fn spec_attributes_of_every_fork() {
 fn proxy_updates_point_at_deployed_addresses() {
     for (name, fork) in FORKS {
         let txs = upgrade_transactions(fork);
-        let deployed: Vec<_> =
-            txs.iter().filter(|t| t.to.is_create()).map(|t| deployed_address(t.from)).collect();
-        for tx in txs.iter().filter(|t| t.input.starts_with(&[0x36, 0x59, 0xcf, 0xe6])) {
+        let deployed: Vec<_> = txs
+            .iter()
+            .filter(|t| t.to.is_create())
+            .map(|t| deployed_address(t.from))
+            .collect();
+        for tx in txs
+            .iter()
+            .filter(|t| t.input.starts_with(&[0x36, 0x59, 0xcf, 0xe6]))
+        {
             let target = alloy_primitives::Address::from_slice(&tx.input[16..36]);
-            assert!(deployed.contains(&target), "{name}: proxy update to {target}");
+            assert!(
+                deployed.contains(&target),
+                "{name}: proxy update to {target}"
+            );
         }
     }
     // Spec, jovian/derivation.md: L1Block deployed to 0x3Ba4…df2C, GasPriceOracle to 0x4f1d…88F1.
     let jovian = upgrade_transactions(Hardfork::Jovian);
     assert_eq!(
         deployed_address(jovian[0].from),
-        "0x3Ba4007f5C922FBb33C454B41ea7a1f11E83df2C".parse::<alloy_primitives::Address>().unwrap()
+        "0x3Ba4007f5C922FBb33C454B41ea7a1f11E83df2C"
+            .parse::<alloy_primitives::Address>()
+            .unwrap()
     );
     assert_eq!(
         deployed_address(jovian[2].from),
-        "0x4f1db3c6AbD250ba86E0928471A8F7DB3AFd88F1".parse::<alloy_primitives::Address>().unwrap()
+        "0x4f1db3c6AbD250ba86E0928471A8F7DB3AFd88F1"
+            .parse::<alloy_primitives::Address>()
+            .unwrap()
     );
 }
 
@@ -120,15 +147,24 @@ fn upgrade_transactions_only_in_activation_blocks() {
     };
     let cfg = rollup_config(times);
     let encoded = |fork| -> Vec<Bytes> {
-        upgrade_transactions(fork).iter().map(|t| Bytes::from(t.encoded_2718())).collect()
+        upgrade_transactions(fork)
+            .iter()
+            .map(|t| Bytes::from(t.encoded_2718()))
+            .collect()
     };
     assert!(upgrade_transactions_for_block(&cfg, 8).is_empty());
     let mut eco_fjord = encoded(Hardfork::Ecotone);
     eco_fjord.extend(encoded(Hardfork::Fjord));
     assert_eq!(upgrade_transactions_for_block(&cfg, 10), eco_fjord);
     assert!(upgrade_transactions_for_block(&cfg, 12).is_empty());
-    assert_eq!(upgrade_transactions_for_block(&cfg, 20), encoded(Hardfork::Isthmus));
-    assert_eq!(upgrade_transactions_for_block(&cfg, 30), encoded(Hardfork::Jovian));
+    assert_eq!(
+        upgrade_transactions_for_block(&cfg, 20),
+        encoded(Hardfork::Isthmus)
+    );
+    assert_eq!(
+        upgrade_transactions_for_block(&cfg, 30),
+        encoded(Hardfork::Jovian)
+    );
     // Forks active at genesis have no upgrade transactions.
     let cfg = rollup_config(forks_through("jovian"));
     assert!(upgrade_transactions_for_block(&cfg, 0).is_empty());

@@ -60,7 +60,9 @@ pub enum DepositLogError {
     BadOffset(U256),
     /// The length word is larger than the data that follows it, or the data carries more
     /// than the minimal zero padding after it.
-    #[error("opaqueData length {length} does not fit the {available} bytes after the ABI head minimally")]
+    #[error(
+        "opaqueData length {length} does not fit the {available} bytes after the ABI head minimally"
+    )]
     BadLength {
         /// Length word as found.
         length: U256,
@@ -107,11 +109,16 @@ pub fn decode_deposit_log(
         return Err(DepositLogError::UnsupportedVersion(*version));
     }
     let fields = OpaqueDataV0::decode(opaque)?;
-    let mint = u128::try_from(fields.mint).map_err(|_| OpaqueDataError::MintTooLarge(fields.mint))?;
+    let mint =
+        u128::try_from(fields.mint).map_err(|_| OpaqueDataError::MintTooLarge(fields.mint))?;
     Ok(TxDeposit {
         source_hash: UserDepositSource::new(l1_block_hash, log_index).source_hash(),
         from,
-        to: if fields.is_creation { TxKind::Create } else { TxKind::Call(to) },
+        to: if fields.is_creation {
+            TxKind::Create
+        } else {
+            TxKind::Call(to)
+        },
         mint,
         value: fields.value,
         gas_limit: fields.gas,
@@ -121,6 +128,7 @@ pub fn decode_deposit_log(
 }
 
 /// Extracts the `opaqueData` bytes from the ABI-encoded event data, with op-node's checks.
+/// The content of the zero padding after the bytes is not checked, as in op-node.
 fn opaque_data_of(data: &[u8]) -> Result<&[u8], DepositLogError> {
     let Some((head, rest)) = data.split_at_checked(64) else {
         return Err(DepositLogError::DataTooShort(data.len()));
@@ -134,10 +142,17 @@ fn opaque_data_of(data: &[u8]) -> Result<&[u8], DepositLogError> {
         return Err(DepositLogError::BadOffset(offset));
     }
     let length = U256::from_be_slice(length_word);
-    let bad_length = || DepositLogError::BadLength { length, available: rest.len() };
+    let bad_length = || DepositLogError::BadLength {
+        length,
+        available: rest.len(),
+    };
     let len = usize::try_from(length).map_err(|_| bad_length())?;
     // The content must fit, and the padding after it must be less than a whole word.
-    if len > rest.len() || len.checked_add(32).is_none_or(|padded| padded <= rest.len()) {
+    if len > rest.len()
+        || len
+            .checked_add(32)
+            .is_none_or(|padded| padded <= rest.len())
+    {
         return Err(bad_length());
     }
     rest.get(..len).ok_or_else(bad_length)
@@ -173,7 +188,12 @@ pub fn encode_deposit_log(deposit_contract: Address, tx: &TxDeposit) -> Log {
     Log {
         address: deposit_contract,
         data: LogData::new_unchecked(
-            vec![DEPOSIT_EVENT_TOPIC, tx.from.into_word(), to_topic, DEPOSIT_EVENT_VERSION_0],
+            vec![
+                DEPOSIT_EVENT_TOPIC,
+                tx.from.into_word(),
+                to_topic,
+                DEPOSIT_EVENT_VERSION_0,
+            ],
             Bytes::from(data),
         ),
     }
@@ -253,11 +273,17 @@ mod tests {
             good.data.topics()[..3].to_vec(),
             good.data.data.clone(),
         );
-        assert_eq!(decode_deposit_log(&log, B256::ZERO, 0), Err(DepositLogError::TopicCount(3)));
+        assert_eq!(
+            decode_deposit_log(&log, B256::ZERO, 0),
+            Err(DepositLogError::TopicCount(3))
+        );
         let mut topics = good.data.topics().to_vec();
         topics[0] = B256::ZERO;
         let log = Log::new_unchecked(Address::ZERO, topics, good.data.data.clone());
-        assert_eq!(decode_deposit_log(&log, B256::ZERO, 0), Err(DepositLogError::WrongEvent(B256::ZERO)));
+        assert_eq!(
+            decode_deposit_log(&log, B256::ZERO, 0),
+            Err(DepositLogError::WrongEvent(B256::ZERO))
+        );
     }
 
     #[test]
@@ -268,6 +294,18 @@ mod tests {
         let log = Log::new_unchecked(Address::ZERO, topics, good.data.data.clone());
         let tx = decode_deposit_log(&log, B256::ZERO, 0).unwrap();
         assert_eq!(tx.from, sample().from);
+    }
+
+    #[test]
+    fn padding_content_is_not_checked_like_op_node() {
+        let good = encode_deposit_log(Address::ZERO, &sample());
+        let mut data = good.data.data.to_vec();
+        *data.last_mut().unwrap() = 0x27;
+        let log = Log::new_unchecked(Address::ZERO, good.data.topics().to_vec(), data.into());
+        assert_eq!(
+            decode_deposit_log(&log, B256::ZERO, 0).unwrap().input,
+            sample().input
+        );
     }
 
     #[test]

@@ -78,7 +78,10 @@ mod tests {
 
     #[test]
     fn boundary_lengths() {
-        assert_eq!(OpaqueDataV0::decode(&[0; 72]), Err(OpaqueDataError::TooShort(72)));
+        assert_eq!(
+            OpaqueDataV0::decode(&[0; 72]),
+            Err(OpaqueDataError::TooShort(72))
+        );
         let d = OpaqueDataV0::decode(&[0; 73]).unwrap();
         assert_eq!(d, OpaqueDataV0::default());
     }

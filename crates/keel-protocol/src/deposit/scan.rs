@@ -49,7 +49,11 @@ pub struct UserDepositsError(pub Vec<MalformedDepositLog>);
 ///
 /// This is the tooling view (`keel decode`, diagnostics). Derivation must use
 /// [`user_deposits`], which fails the whole block like op-node.
-pub fn scan_user_deposits<R>(receipts: &[R], deposit_contract: Address, l1_block_hash: B256) -> DepositScan
+pub fn scan_user_deposits<R>(
+    receipts: &[R],
+    deposit_contract: Address,
+    l1_block_hash: B256,
+) -> DepositScan
 where
     R: TxReceipt<Log = Log>,
 {
@@ -63,7 +67,8 @@ where
             continue;
         }
         for (log_index, (log, index)) in logs.iter().zip(first..).enumerate() {
-            if log.address != deposit_contract || log.topics().first() != Some(&DEPOSIT_EVENT_TOPIC) {
+            if log.address != deposit_contract || log.topics().first() != Some(&DEPOSIT_EVENT_TOPIC)
+            {
                 continue;
             }
             match decode_deposit_log(log, l1_block_hash, index) {
@@ -98,7 +103,11 @@ where
     R: TxReceipt<Log = Log>,
 {
     let scan = scan_user_deposits(receipts, deposit_contract, l1_block_hash);
-    if scan.errors.is_empty() { Ok(scan.deposits) } else { Err(UserDepositsError(scan.errors)) }
+    if scan.errors.is_empty() {
+        Ok(scan.deposits)
+    } else {
+        Err(UserDepositsError(scan.errors))
+    }
 }
 
 #[cfg(test)]
@@ -123,7 +132,11 @@ mod tests {
     }
 
     fn receipt(ok: bool, logs: Vec<Log>) -> Receipt<Log> {
-        Receipt { status: Eip658Value::Eip658(ok), cumulative_gas_used: 0, logs }
+        Receipt {
+            status: Eip658Value::Eip658(ok),
+            cumulative_gas_used: 0,
+            logs,
+        }
     }
 
     #[test]
@@ -131,7 +144,8 @@ mod tests {
         let good = encode_deposit_log(PORTAL, &deposit(1));
         let other_emitter = encode_deposit_log(Address::ZERO, &deposit(2));
         let mut broken = encode_deposit_log(PORTAL, &deposit(3));
-        broken.data = alloy_primitives::LogData::new_unchecked(broken.data.topics().to_vec(), Bytes::new());
+        broken.data =
+            alloy_primitives::LogData::new_unchecked(broken.data.topics().to_vec(), Bytes::new());
         let unrelated = Log::new_unchecked(PORTAL, vec![B256::ZERO], Bytes::new());
         let receipts = vec![
             receipt(true, vec![unrelated.clone(), other_emitter]),
@@ -141,7 +155,10 @@ mod tests {
         let hash = B256::repeat_byte(9);
         let scan = scan_user_deposits(&receipts, PORTAL, hash);
         assert_eq!(scan.deposits.len(), 1);
-        assert_eq!(scan.deposits[0].source_hash, UserDepositSource::new(hash, 5).source_hash());
+        assert_eq!(
+            scan.deposits[0].source_hash,
+            UserDepositSource::new(hash, 5).source_hash()
+        );
         assert_eq!(scan.errors.len(), 1);
         assert_eq!(scan.errors[0].receipt_index, 2);
         assert_eq!(scan.errors[0].log_index, 0);

@@ -127,13 +127,19 @@ mod tests {
         raw[4] = 1;
         assert_eq!(
             L1BlockInfoBedrock::decode(&raw),
-            Err(L1InfoError::NonZeroPadding { field: "number", offset: 4 })
+            Err(L1InfoError::NonZeroPadding {
+                field: "number",
+                offset: 4
+            })
         );
         let mut raw = L1BlockInfoBedrock::default().encode().to_vec();
         raw[4 + 32 * 5] = 1;
         assert_eq!(
             L1BlockInfoBedrock::decode(&raw),
-            Err(L1InfoError::NonZeroPadding { field: "batcher_address", offset: 164 })
+            Err(L1InfoError::NonZeroPadding {
+                field: "batcher_address",
+                offset: 164
+            })
         );
     }
 }

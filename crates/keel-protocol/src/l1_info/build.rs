@@ -103,7 +103,10 @@ impl L1Origin {
         match self.blob_fee {
             L1BlobFee::PreCancun => U256::from(1),
             L1BlobFee::Known(fee) => fee,
-            L1BlobFee::Excess { excess_blob_gas, l1_params } => {
+            L1BlobFee::Excess {
+                excess_blob_gas,
+                l1_params,
+            } => {
                 let params = match cfg.hardforks.pectra_blob_schedule_time {
                     Some(t) if self.timestamp < t => BlobParams::cancun(),
                     _ => l1_params,
@@ -149,7 +152,9 @@ pub fn ecotone_scalars(scalar: B256) -> Result<(u32, u32), L1InfoError> {
         }
         u32::from_be_bytes(be)
     };
-    let zero = |range: core::ops::Range<usize>| bytes.get(range).is_some_and(|s| s.iter().all(|b| *b == 0));
+    let zero = |range: core::ops::Range<usize>| {
+        bytes.get(range).is_some_and(|s| s.iter().all(|b| *b == 0))
+    };
     match bytes.first() {
         Some(0) if zero(1..28) => Ok((word(28), 0)),
         Some(0) => Ok((u32::MAX, 0)),
@@ -209,7 +214,8 @@ pub fn l1_block_info(
         base_fee_scalar,
         blob_base_fee_scalar,
     };
-    let (operator_fee_scalar, operator_fee_constant) = operator_fee(system_config.operator_fee_params);
+    let (operator_fee_scalar, operator_fee_constant) =
+        operator_fee(system_config.operator_fee_params);
     let isthmus = L1BlockInfoIsthmus::from_parts(head, operator_fee_scalar, operator_fee_constant);
     Ok(match format {
         L1InfoFormat::Bedrock | L1InfoFormat::Ecotone => L1BlockInfo::Ecotone(head),
@@ -230,15 +236,24 @@ pub fn l1_block_info(
 /// account to the `L1Block` predeploy, no mint or value, source hash from the L1 block hash
 /// and sequence number; a 150M-gas system transaction before Regolith, a 1M-gas ordinary
 /// deposit after.
-pub fn l1_info_deposit_from_info(cfg: &RollupConfig, info: &L1BlockInfo, l2_timestamp: u64) -> TxDeposit {
+pub fn l1_info_deposit_from_info(
+    cfg: &RollupConfig,
+    info: &L1BlockInfo,
+    l2_timestamp: u64,
+) -> TxDeposit {
     let regolith = cfg.is_active(Hardfork::Regolith, l2_timestamp);
     TxDeposit {
-        source_hash: L1InfoDepositSource::new(info.block_hash(), info.sequence_number()).source_hash(),
+        source_hash: L1InfoDepositSource::new(info.block_hash(), info.sequence_number())
+            .source_hash(),
         from: L1_INFO_DEPOSITOR,
         to: TxKind::Call(L1_BLOCK_PREDEPLOY),
         mint: 0,
         value: U256::ZERO,
-        gas_limit: if regolith { SYSTEM_TX_GAS_REGOLITH } else { SYSTEM_TX_GAS_PRE_REGOLITH },
+        gas_limit: if regolith {
+            SYSTEM_TX_GAS_REGOLITH
+        } else {
+            SYSTEM_TX_GAS_PRE_REGOLITH
+        },
         is_system_transaction: !regolith,
         input: info.encode(),
     }

@@ -54,7 +54,11 @@ impl L1BlockInfoIsthmus {
         let head = ecotone::read_head(&mut r)?;
         let operator_fee_scalar = r.u32()?;
         let operator_fee_constant = r.u64()?;
-        Ok(Self::from_parts(head, operator_fee_scalar, operator_fee_constant))
+        Ok(Self::from_parts(
+            head,
+            operator_fee_scalar,
+            operator_fee_constant,
+        ))
     }
 
     /// Encodes the calldata.

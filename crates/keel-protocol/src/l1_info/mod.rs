@@ -26,7 +26,7 @@ mod quantity;
 
 pub use bedrock::L1BlockInfoBedrock;
 pub use build::{
-    L1BlobFee, L1Origin, L1_INFO_DEPOSITOR, L1_BLOCK_PREDEPLOY, l1_block_info, l1_info_deposit,
+    L1_BLOCK_PREDEPLOY, L1_INFO_DEPOSITOR, L1BlobFee, L1Origin, l1_block_info, l1_info_deposit,
     l1_info_deposit_from_info, l1_info_format,
 };
 pub use ecotone::L1BlockInfoEcotone;
@@ -172,8 +172,8 @@ impl L1BlockInfo {
         let selector = calldata
             .first_chunk::<4>()
             .ok_or(L1InfoError::MissingSelector(calldata.len()))?;
-        let format =
-            L1InfoFormat::from_selector(*selector).ok_or(L1InfoError::UnknownSelector(*selector))?;
+        let format = L1InfoFormat::from_selector(*selector)
+            .ok_or(L1InfoError::UnknownSelector(*selector))?;
         if calldata.len() != format.calldata_len() {
             return Err(L1InfoError::Length {
                 format,
@@ -200,7 +200,10 @@ impl L1BlockInfo {
         let info = Self::decode(calldata)?;
         let expected = l1_info_format(cfg, l2_timestamp);
         if info.format() != expected {
-            return Err(L1InfoError::UnexpectedFormat { expected, found: info.format() });
+            return Err(L1InfoError::UnexpectedFormat {
+                expected,
+                found: info.format(),
+            });
         }
         Ok(info)
     }
@@ -277,7 +280,12 @@ pub(crate) struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     pub(crate) const fn new(calldata: &'a [u8], format: L1InfoFormat) -> Self {
-        Self { rest: calldata, offset: 0, format, total: calldata.len() }
+        Self {
+            rest: calldata,
+            offset: 0,
+            format,
+            total: calldata.len(),
+        }
     }
 
     pub(crate) const fn offset(&self) -> usize {
@@ -285,11 +293,14 @@ impl<'a> Reader<'a> {
     }
 
     pub(crate) fn take<const N: usize>(&mut self) -> Result<[u8; N], L1InfoError> {
-        let (head, rest) = self.rest.split_first_chunk::<N>().ok_or(L1InfoError::Length {
-            format: self.format,
-            expected: self.format.calldata_len(),
-            actual: self.total,
-        })?;
+        let (head, rest) = self
+            .rest
+            .split_first_chunk::<N>()
+            .ok_or(L1InfoError::Length {
+                format: self.format,
+                expected: self.format.calldata_len(),
+                actual: self.total,
+            })?;
         self.rest = rest;
         self.offset += N;
         Ok(*head)

@@ -13,7 +13,8 @@ use crate::l1_info::L1_INFO_DEPOSITOR;
 /// Deployer of the Ecotone `L1Block`.
 pub const L1_BLOCK_DEPLOYER: Address = address!("0x4210000000000000000000000000000000000000");
 /// Deployer of the Ecotone `GasPriceOracle`.
-pub const GAS_PRICE_ORACLE_DEPLOYER: Address = address!("0x4210000000000000000000000000000000000001");
+pub const GAS_PRICE_ORACLE_DEPLOYER: Address =
+    address!("0x4210000000000000000000000000000000000001");
 /// The keyless EIP-4788 deployer.
 pub const BEACON_ROOTS_DEPLOYER: Address = address!("0x0B799C86a49DEeb90402691F1041aa3AF2d3C875");
 
@@ -33,7 +34,10 @@ pub fn transactions() -> Vec<TxDeposit> {
             L1_BLOCK_DEPLOYER,
             TxKind::Create,
             375_000,
-            bytecode(&L1_BLOCK_CODE, include_str!("bytecode/ecotone-l1-block-deployment.txt")),
+            bytecode(
+                &L1_BLOCK_CODE,
+                include_str!("bytecode/ecotone-l1-block-deployment.txt"),
+            ),
         ),
         upgrade_deposit(
             "Ecotone: Gas Price Oracle Deployment",
@@ -45,7 +49,11 @@ pub fn transactions() -> Vec<TxDeposit> {
                 include_str!("bytecode/ecotone-gas-price-oracle-deployment.txt"),
             ),
         ),
-        proxy_update("Ecotone: L1 Block Proxy Update", L1_BLOCK_PROXY, L1_BLOCK_DEPLOYER),
+        proxy_update(
+            "Ecotone: L1 Block Proxy Update",
+            L1_BLOCK_PROXY,
+            L1_BLOCK_DEPLOYER,
+        ),
         proxy_update(
             "Ecotone: Gas Price Oracle Proxy Update",
             GAS_PRICE_ORACLE_PROXY,
@@ -63,7 +71,10 @@ pub fn transactions() -> Vec<TxDeposit> {
             BEACON_ROOTS_DEPLOYER,
             TxKind::Create,
             250_000,
-            bytecode(&BEACON_ROOTS_CODE, include_str!("bytecode/ecotone-eip4788-deployment.txt")),
+            bytecode(
+                &BEACON_ROOTS_CODE,
+                include_str!("bytecode/ecotone-eip4788-deployment.txt"),
+            ),
         ),
     ]
 }

@@ -11,7 +11,8 @@ use super::{GAS_PRICE_ORACLE_PROXY, bytecode, proxy_update, upgrade_deposit};
 use crate::l1_info::L1_INFO_DEPOSITOR;
 
 /// Deployer of the Fjord `GasPriceOracle`.
-pub const GAS_PRICE_ORACLE_DEPLOYER: Address = address!("0x4210000000000000000000000000000000000002");
+pub const GAS_PRICE_ORACLE_DEPLOYER: Address =
+    address!("0x4210000000000000000000000000000000000002");
 
 /// `setFjord()` selector.
 const SET_FJORD: [u8; 4] = [0x8e, 0x98, 0xb1, 0x06];

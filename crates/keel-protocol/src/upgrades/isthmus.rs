@@ -16,7 +16,8 @@ use crate::l1_info::L1_INFO_DEPOSITOR;
 /// Deployer of the Isthmus `L1Block`.
 pub const L1_BLOCK_DEPLOYER: Address = address!("0x4210000000000000000000000000000000000003");
 /// Deployer of the Isthmus `GasPriceOracle`.
-pub const GAS_PRICE_ORACLE_DEPLOYER: Address = address!("0x4210000000000000000000000000000000000004");
+pub const GAS_PRICE_ORACLE_DEPLOYER: Address =
+    address!("0x4210000000000000000000000000000000000004");
 /// Deployer of the `OperatorFeeVault`.
 pub const OPERATOR_FEE_VAULT_DEPLOYER: Address =
     address!("0x4210000000000000000000000000000000000005");
@@ -41,7 +42,10 @@ pub fn transactions() -> Vec<TxDeposit> {
             L1_BLOCK_DEPLOYER,
             TxKind::Create,
             425_000,
-            bytecode(&L1_BLOCK_CODE, include_str!("bytecode/isthmus-l1-block-deployment.txt")),
+            bytecode(
+                &L1_BLOCK_CODE,
+                include_str!("bytecode/isthmus-l1-block-deployment.txt"),
+            ),
         ),
         upgrade_deposit(
             "Isthmus: Gas Price Oracle Deployment",
@@ -63,7 +67,11 @@ pub fn transactions() -> Vec<TxDeposit> {
                 include_str!("bytecode/isthmus-operator-fee-deployment.txt"),
             ),
         ),
-        proxy_update("Isthmus: L1 Block Proxy Update", L1_BLOCK_PROXY, L1_BLOCK_DEPLOYER),
+        proxy_update(
+            "Isthmus: L1 Block Proxy Update",
+            L1_BLOCK_PROXY,
+            L1_BLOCK_DEPLOYER,
+        ),
         proxy_update(
             "Isthmus: Gas Price Oracle Proxy Update",
             GAS_PRICE_ORACLE_PROXY,
@@ -86,7 +94,10 @@ pub fn transactions() -> Vec<TxDeposit> {
             BLOCK_HASHES_DEPLOYER,
             TxKind::Create,
             250_000,
-            bytecode(&BLOCK_HASHES_CODE, include_str!("bytecode/isthmus-eip2935-deployment.txt")),
+            bytecode(
+                &BLOCK_HASHES_CODE,
+                include_str!("bytecode/isthmus-eip2935-deployment.txt"),
+            ),
         ),
     ]
 }

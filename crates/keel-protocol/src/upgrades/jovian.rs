@@ -13,7 +13,8 @@ use crate::l1_info::L1_INFO_DEPOSITOR;
 /// Deployer of the Jovian `L1Block`.
 pub const L1_BLOCK_DEPLOYER: Address = address!("0x4210000000000000000000000000000000000006");
 /// Deployer of the Jovian `GasPriceOracle`.
-pub const GAS_PRICE_ORACLE_DEPLOYER: Address = address!("0x4210000000000000000000000000000000000007");
+pub const GAS_PRICE_ORACLE_DEPLOYER: Address =
+    address!("0x4210000000000000000000000000000000000007");
 
 /// `setJovian()` selector.
 const SET_JOVIAN: [u8; 4] = [0xb3, 0xd7, 0x20, 0x79];
@@ -30,9 +31,16 @@ pub fn transactions() -> Vec<TxDeposit> {
             L1_BLOCK_DEPLOYER,
             TxKind::Create,
             447_315,
-            bytecode(&L1_BLOCK_CODE, include_str!("bytecode/jovian-l1-block-deployment.txt")),
+            bytecode(
+                &L1_BLOCK_CODE,
+                include_str!("bytecode/jovian-l1-block-deployment.txt"),
+            ),
         ),
-        proxy_update("Jovian: L1Block Proxy Update", L1_BLOCK_PROXY, L1_BLOCK_DEPLOYER),
+        proxy_update(
+            "Jovian: L1Block Proxy Update",
+            L1_BLOCK_PROXY,
+            L1_BLOCK_DEPLOYER,
+        ),
         upgrade_deposit(
             "Jovian: GasPriceOracle Deployment",
             GAS_PRICE_ORACLE_DEPLOYER,

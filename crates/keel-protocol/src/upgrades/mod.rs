@@ -38,7 +38,8 @@ pub const GAS_PRICE_ORACLE_PROXY: Address = address!("0x420000000000000000000000
 /// The `OperatorFeeVault` predeploy proxy (Isthmus).
 ///
 /// Spec: protocol/isthmus/predeploys.md
-pub const OPERATOR_FEE_VAULT_PROXY: Address = address!("0x420000000000000000000000000000000000001B");
+pub const OPERATOR_FEE_VAULT_PROXY: Address =
+    address!("0x420000000000000000000000000000000000001B");
 
 /// Gas of every ERC-1967 proxy `upgradeTo` transaction.
 ///
@@ -68,12 +69,17 @@ pub fn upgrade_transactions(fork: Hardfork) -> Vec<TxDeposit> {
 /// Spec: protocol/ecotone/derivation.md#network-upgrade-automation-transactions and the
 /// later forks' "Activation Block Rules".
 pub fn upgrade_transactions_for_block(cfg: &RollupConfig, l2_timestamp: u64) -> Vec<Bytes> {
-    [Hardfork::Ecotone, Hardfork::Fjord, Hardfork::Isthmus, Hardfork::Jovian]
-        .into_iter()
-        .filter(|fork| cfg.is_activation_block(*fork, l2_timestamp))
-        .flat_map(upgrade_transactions)
-        .map(|tx| Bytes::from(tx.encoded_2718()))
-        .collect()
+    [
+        Hardfork::Ecotone,
+        Hardfork::Fjord,
+        Hardfork::Isthmus,
+        Hardfork::Jovian,
+    ]
+    .into_iter()
+    .filter(|fork| cfg.is_activation_block(*fork, l2_timestamp))
+    .flat_map(upgrade_transactions)
+    .map(|tx| Bytes::from(tx.encoded_2718()))
+    .collect()
 }
 
 /// The address a deployer's first contract creation (nonce 0) lands at; every upgrade
@@ -86,7 +92,13 @@ pub fn deployed_address(deployer: Address) -> Address {
 /// intent string.
 ///
 /// Spec: protocol/deposits.md#source-hash-computation (upgrade-deposited domain)
-fn upgrade_deposit(intent: &str, from: Address, to: TxKind, gas_limit: u64, input: Bytes) -> TxDeposit {
+fn upgrade_deposit(
+    intent: &str,
+    from: Address,
+    to: TxKind,
+    gas_limit: u64,
+    input: Bytes,
+) -> TxDeposit {
     TxDeposit {
         source_hash: UpgradeDepositSource::new(intent.into()).source_hash(),
         from,
@@ -104,7 +116,13 @@ fn proxy_update(intent: &str, proxy: Address, deployer: Address) -> TxDeposit {
     let mut data = Vec::with_capacity(36);
     data.extend_from_slice(&UPGRADE_TO_SELECTOR);
     data.extend_from_slice(deployed_address(deployer).into_word().as_slice());
-    upgrade_deposit(intent, Address::ZERO, TxKind::Call(proxy), PROXY_UPDATE_GAS, data.into())
+    upgrade_deposit(
+        intent,
+        Address::ZERO,
+        TxKind::Call(proxy),
+        PROXY_UPDATE_GAS,
+        data.into(),
+    )
 }
 
 /// Decodes embedded hex bytecode once. The files are checked by the tests (exact match with
@@ -112,7 +130,9 @@ fn proxy_update(intent: &str, proxy: Address, deployer: Address) -> TxDeposit {
 fn bytecode(cell: &'static OnceLock<Bytes>, text: &'static str) -> Bytes {
     cell.get_or_init(|| {
         let t = text.trim();
-        hex::decode(t.strip_prefix("0x").unwrap_or(t)).map(Bytes::from).unwrap_or_default()
+        hex::decode(t.strip_prefix("0x").unwrap_or(t))
+            .map(Bytes::from)
+            .unwrap_or_default()
     })
     .clone()
 }
@@ -123,7 +143,12 @@ mod tests {
 
     #[test]
     fn every_embedded_bytecode_decodes() {
-        for fork in [Hardfork::Ecotone, Hardfork::Fjord, Hardfork::Isthmus, Hardfork::Jovian] {
+        for fork in [
+            Hardfork::Ecotone,
+            Hardfork::Fjord,
+            Hardfork::Isthmus,
+            Hardfork::Jovian,
+        ] {
             for tx in upgrade_transactions(fork) {
                 assert!(!tx.input.is_empty(), "{fork}: empty input");
             }

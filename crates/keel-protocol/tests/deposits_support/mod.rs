@@ -39,9 +39,18 @@ pub fn rollup_config(hardforks: HardforkTimes) -> RollupConfig {
 
 /// Fork times with every fork up to `last` (inclusive, by name) active from 0.
 pub fn forks_through(last: &str) -> HardforkTimes {
-    let order = ["regolith", "canyon", "delta", "ecotone", "fjord", "granite", "holocene", "isthmus", "jovian"];
+    let order = [
+        "regolith", "canyon", "delta", "ecotone", "fjord", "granite", "holocene", "isthmus",
+        "jovian",
+    ];
     let n = order.iter().position(|f| *f == last).map_or(0, |i| i + 1);
-    let on = |name: &str| order.iter().position(|f| *f == name).filter(|i| *i < n).map(|_| 0);
+    let on = |name: &str| {
+        order
+            .iter()
+            .position(|f| *f == name)
+            .filter(|i| *i < n)
+            .map(|_| 0)
+    };
     HardforkTimes {
         regolith_time: on("regolith"),
         canyon_time: on("canyon"),
