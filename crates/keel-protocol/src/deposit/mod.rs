@@ -10,8 +10,9 @@
 //! `from`/`to` topics, and it treats any non-zero `isCreation` byte as "create"), so is this
 //! decoder; the leniency is documented on each rule.
 //!
-//! - [`opaque`]: the version-0 `opaqueData` packing (mint, value, gas, isCreation, data).
-//! - [`scan`]: finding the deposit logs in an L1 block's receipts.
+//! - `opaque`: the version-0 `opaqueData` packing ([`OpaqueDataV0`]).
+//! - `scan`: finding the deposit logs in an L1 block's receipts ([`scan_user_deposits`],
+//!   [`user_deposits`]).
 
 mod opaque;
 mod scan;
@@ -83,7 +84,8 @@ pub enum DepositLogError {
 /// JSON-RPC log's `logIndex`) make the deposit's source hash.
 ///
 /// The log's emitter address is not checked here; [`scan_user_deposits`] filters by the
-/// deposit contract before calling this, as op-node does.
+/// deposit contract before calling this, as op-node does. When `isCreation` is set, the `to`
+/// topic is ignored whatever it holds (op-node does not require it to be zero).
 ///
 /// Spec: protocol/deposits.md#deposit-contract,
 /// protocol/deposits.md#source-hash-computation. Size bound: the data must be exactly the

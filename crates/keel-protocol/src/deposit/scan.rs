@@ -167,4 +167,14 @@ mod tests {
         let err = user_deposits(&receipts, PORTAL, hash).unwrap_err();
         assert_eq!(err.0, scan.errors);
     }
+
+    #[test]
+    fn accepts_receipt_envelopes() {
+        use alloy_consensus::ReceiptEnvelope;
+        let log = encode_deposit_log(PORTAL, &deposit(4));
+        let env = ReceiptEnvelope::Eip1559(receipt(true, vec![log]).into_with_bloom());
+        let deposits = user_deposits(&[env], PORTAL, B256::ZERO).unwrap();
+        assert_eq!(deposits.len(), 1);
+        assert_eq!(deposits[0].value, U256::from(4));
+    }
 }
