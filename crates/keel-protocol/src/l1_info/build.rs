@@ -1,0 +1,296 @@
+//! Building the L1-attributes deposit of a new L2 block.
+//!
+//! Spec: protocol/deposits.md#l1-attributes-deposited-transaction and the fork
+//! `l1-attributes.md` pages; protocol/pectra-blob-schedule/derivation.md for the blob base
+//! fee.
+
+use alloy_consensus::Header;
+use alloy_eips::eip7840::BlobParams;
+use alloy_primitives::{Address, B256, TxKind, U256, address};
+use op_alloy_consensus::{L1InfoDepositSource, TxDeposit};
+
+use super::{
+    L1BlockInfo, L1BlockInfoBedrock, L1BlockInfoEcotone, L1BlockInfoIsthmus, L1BlockInfoJovian,
+    L1InfoError, L1InfoFormat, jovian::DEFAULT_DA_FOOTPRINT_GAS_SCALAR,
+};
+use crate::{hardfork::Hardfork, rollup_config::RollupConfig, system_config::SystemConfig};
+
+/// The L1-attributes depositor account, the sender of the deposit.
+///
+/// Spec: protocol/deposits.md#l1-attributes-depositor-account
+pub const L1_INFO_DEPOSITOR: Address = address!("0xDeaDDEaDDeAdDeAdDEAdDEaddeAddEAdDEAd0001");
+
+/// The `L1Block` predeploy, the deposit's recipient.
+///
+/// Spec: protocol/predeploys.md#l1block
+pub const L1_BLOCK_PREDEPLOY: Address = address!("0x4200000000000000000000000000000000000015");
+
+/// Gas limit of the L1-attributes deposit before Regolith (a system transaction).
+///
+/// Spec: protocol/deposits.md#l1-attributes-deposited-transaction
+pub const SYSTEM_TX_GAS_PRE_REGOLITH: u64 = 150_000_000;
+
+/// Gas limit of the L1-attributes deposit from Regolith on.
+///
+/// Spec: protocol/regolith/overview.md, protocol/deposits.md#l1-attributes-deposited-transaction
+pub const SYSTEM_TX_GAS_REGOLITH: u64 = 1_000_000;
+
+/// How the L1 origin's blob base fee is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum L1BlobFee {
+    /// L1 had no blobs yet at the origin (no `excess_blob_gas`): the deposit carries 1, the
+    /// EIP-4844 minimum.
+    PreCancun,
+    /// Computed from the origin header's excess blob gas with the blob parameters L1 itself
+    /// used at that block (Cancun, Prague, Osaka, a BPO fork). A rollup config with a
+    /// `pectra_blob_schedule_time` overrides them with Cancun's before that time.
+    Excess {
+        /// The header's `excess_blob_gas`.
+        excess_blob_gas: u64,
+        /// L1's blob parameters at that block.
+        l1_params: BlobParams,
+    },
+    /// Already known (for example read back from an existing L1-attributes deposit).
+    Known(U256),
+}
+
+/// The L1 origin facts the L1-attributes deposit carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct L1Origin {
+    /// Block number.
+    pub number: u64,
+    /// Block timestamp.
+    pub timestamp: u64,
+    /// Block hash.
+    pub hash: B256,
+    /// Base fee (`base_fee_per_gas`).
+    pub base_fee: U256,
+    /// Blob base fee source.
+    pub blob_fee: L1BlobFee,
+}
+
+impl L1Origin {
+    /// The origin facts of an L1 header. L1's blob schedule is inferred as Prague when the
+    /// header has a `requests_hash` (EIP-7685, Prague on) and Cancun otherwise; a caller that
+    /// knows L1 moved past Prague (Osaka, BPO forks) sets [`L1BlobFee::Excess`] itself.
+    pub fn from_header(header: &Header) -> Self {
+        let blob_fee = match header.excess_blob_gas {
+            None => L1BlobFee::PreCancun,
+            Some(excess_blob_gas) => L1BlobFee::Excess {
+                excess_blob_gas,
+                l1_params: if header.requests_hash.is_some() {
+                    BlobParams::prague()
+                } else {
+                    BlobParams::cancun()
+                },
+            },
+        };
+        Self {
+            number: header.number,
+            timestamp: header.timestamp,
+            hash: header.hash_slow(),
+            base_fee: U256::from(header.base_fee_per_gas.unwrap_or_default()),
+            blob_fee,
+        }
+    }
+
+    /// The blob base fee the L1-attributes deposit reports for this origin.
+    ///
+    /// Spec: protocol/ecotone/l1-attributes.md (1 before L1 has blobs),
+    /// protocol/pectra-blob-schedule/derivation.md (Cancun's update fraction for origins
+    /// before the schedule's time, if the chain has one).
+    pub fn blob_base_fee(&self, cfg: &RollupConfig) -> U256 {
+        match self.blob_fee {
+            L1BlobFee::PreCancun => U256::from(1),
+            L1BlobFee::Known(fee) => fee,
+            L1BlobFee::Excess {
+                excess_blob_gas,
+                l1_params,
+            } => {
+                let params = match cfg.hardforks.pectra_blob_schedule_time {
+                    Some(t) if self.timestamp < t => BlobParams::cancun(),
+                    _ => l1_params,
+                };
+                U256::from(params.calc_blob_fee(excess_blob_gas))
+            }
+        }
+    }
+}
+
+/// The L1-attributes format of the L2 block at `l2_timestamp`.
+///
+/// A fork's activation block still uses the previous format, because the upgrade
+/// transactions that install the new `L1Block` code run after the L1-attributes deposit.
+///
+/// Spec: protocol/ecotone/l1-attributes.md, protocol/isthmus/l1-attributes.md,
+/// protocol/jovian/l1-attributes.md (activation block rules).
+pub fn l1_info_format(cfg: &RollupConfig, l2_timestamp: u64) -> L1InfoFormat {
+    let past_activation =
+        |fork| cfg.is_active(fork, l2_timestamp) && !cfg.is_activation_block(fork, l2_timestamp);
+    if past_activation(Hardfork::Jovian) {
+        L1InfoFormat::Jovian
+    } else if past_activation(Hardfork::Isthmus) {
+        L1InfoFormat::Isthmus
+    } else if past_activation(Hardfork::Ecotone) {
+        L1InfoFormat::Ecotone
+    } else {
+        L1InfoFormat::Bedrock
+    }
+}
+
+/// `(base_fee_scalar, blob_base_fee_scalar)` from the system config's `scalar`, as op-node's
+/// `EcotoneScalars`: version 0 with clean padding gives `(scalar, 0)`; version 0 with dirty
+/// padding gives `(u32::MAX, 0)`; version 1 gives both packed values; anything else fails.
+///
+/// Spec: protocol/system-config.md#scalars, protocol/ecotone/l1-attributes.md
+pub fn ecotone_scalars(scalar: B256) -> Result<(u32, u32), L1InfoError> {
+    let bytes = scalar.0;
+    let word = |at: usize| -> u32 {
+        let mut be = [0u8; 4];
+        if let Some(src) = bytes.get(at..at + 4) {
+            be.copy_from_slice(src);
+        }
+        u32::from_be_bytes(be)
+    };
+    let zero = |range: core::ops::Range<usize>| {
+        bytes.get(range).is_some_and(|s| s.iter().all(|b| *b == 0))
+    };
+    match bytes.first() {
+        Some(0) if zero(1..28) => Ok((word(28), 0)),
+        Some(0) => Ok((u32::MAX, 0)),
+        Some(1) if zero(1..24) => Ok((word(28), word(24))),
+        _ => Err(L1InfoError::InvalidScalar(scalar)),
+    }
+}
+
+/// `(operator_fee_scalar, operator_fee_constant)` from the system config's
+/// `operator_fee_params`: a u32 at bytes 20..24 and a u64 at bytes 24..32.
+///
+/// Spec: protocol/isthmus/system-config.md
+pub fn operator_fee(params: B256) -> (u32, u64) {
+    let (_, tail) = params.0.split_at(20);
+    let (scalar, constant) = tail.split_at(4);
+    let mut s = [0u8; 4];
+    s.copy_from_slice(scalar);
+    let mut c = [0u8; 8];
+    c.copy_from_slice(constant);
+    (u32::from_be_bytes(s), u64::from_be_bytes(c))
+}
+
+/// The L1-attributes values of a new L2 block: origin `origin`, `sequence_number` blocks
+/// into the epoch, at `l2_timestamp`, under `system_config`.
+///
+/// Spec: protocol/deposits.md#l1-attributes-deposited-transaction and the fork
+/// `l1-attributes.md` pages.
+pub fn l1_block_info(
+    cfg: &RollupConfig,
+    system_config: &SystemConfig,
+    origin: &L1Origin,
+    sequence_number: u64,
+    l2_timestamp: u64,
+) -> Result<L1BlockInfo, L1InfoError> {
+    let format = l1_info_format(cfg, l2_timestamp);
+    if format == L1InfoFormat::Bedrock {
+        return Ok(L1BlockInfo::Bedrock(L1BlockInfoBedrock {
+            number: origin.number,
+            timestamp: origin.timestamp,
+            base_fee: origin.base_fee,
+            block_hash: origin.hash,
+            sequence_number,
+            batcher_address: system_config.batcher_addr,
+            l1_fee_overhead: system_config.overhead.into(),
+            l1_fee_scalar: system_config.scalar.into(),
+        }));
+    }
+    let (base_fee_scalar, blob_base_fee_scalar) = ecotone_scalars(system_config.scalar)?;
+    let head = L1BlockInfoEcotone {
+        number: origin.number,
+        timestamp: origin.timestamp,
+        base_fee: origin.base_fee,
+        block_hash: origin.hash,
+        sequence_number,
+        batcher_address: system_config.batcher_addr,
+        blob_base_fee: origin.blob_base_fee(cfg),
+        base_fee_scalar,
+        blob_base_fee_scalar,
+    };
+    let (operator_fee_scalar, operator_fee_constant) =
+        operator_fee(system_config.operator_fee_params);
+    let isthmus = L1BlockInfoIsthmus::from_parts(head, operator_fee_scalar, operator_fee_constant);
+    Ok(match format {
+        L1InfoFormat::Bedrock | L1InfoFormat::Ecotone => L1BlockInfo::Ecotone(head),
+        L1InfoFormat::Isthmus => L1BlockInfo::Isthmus(isthmus),
+        L1InfoFormat::Jovian => {
+            let scalar = match system_config.da_footprint_gas_scalar {
+                0 => DEFAULT_DA_FOOTPRINT_GAS_SCALAR,
+                s => s,
+            };
+            L1BlockInfo::Jovian(L1BlockInfoJovian::from_parts(isthmus, scalar))
+        }
+    })
+}
+
+/// The L1-attributes deposit transaction carrying `info`, for a block at `l2_timestamp`.
+///
+/// Spec: protocol/deposits.md#l1-attributes-deposited-transaction — from the depositor
+/// account to the `L1Block` predeploy, no mint or value, source hash from the L1 block hash
+/// and sequence number; a 150M-gas system transaction before Regolith, a 1M-gas ordinary
+/// deposit after.
+pub fn l1_info_deposit_from_info(
+    cfg: &RollupConfig,
+    info: &L1BlockInfo,
+    l2_timestamp: u64,
+) -> TxDeposit {
+    let regolith = cfg.is_active(Hardfork::Regolith, l2_timestamp);
+    TxDeposit {
+        source_hash: L1InfoDepositSource::new(info.block_hash(), info.sequence_number())
+            .source_hash(),
+        from: L1_INFO_DEPOSITOR,
+        to: TxKind::Call(L1_BLOCK_PREDEPLOY),
+        mint: 0,
+        value: U256::ZERO,
+        gas_limit: if regolith {
+            SYSTEM_TX_GAS_REGOLITH
+        } else {
+            SYSTEM_TX_GAS_PRE_REGOLITH
+        },
+        is_system_transaction: !regolith,
+        input: info.encode(),
+    }
+}
+
+/// The L1-attributes deposit transaction of a new L2 block (see [`l1_block_info`]).
+pub fn l1_info_deposit(
+    cfg: &RollupConfig,
+    system_config: &SystemConfig,
+    origin: &L1Origin,
+    sequence_number: u64,
+    l2_timestamp: u64,
+) -> Result<TxDeposit, L1InfoError> {
+    let info = l1_block_info(cfg, system_config, origin, sequence_number, l2_timestamp)?;
+    Ok(l1_info_deposit_from_info(cfg, &info, l2_timestamp))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_primitives::b256;
+
+    #[test]
+    fn scalars_follow_op_node() {
+        assert_eq!(ecotone_scalars(B256::with_last_byte(7)).unwrap(), (7, 0));
+        let dirty = b256!("0x0000000000000000000000000000000000000000000000000000000100000007");
+        assert_eq!(ecotone_scalars(dirty).unwrap(), (u32::MAX, 0));
+        let v1 = b256!("0x010000000000000000000000000000000000000000000000000c5fc500000558");
+        assert_eq!(ecotone_scalars(v1).unwrap(), (1368, 810_949));
+        let v1_dirty = b256!("0x010000000000000000000000000000000000000000000001000c5fc500000558");
+        assert!(ecotone_scalars(v1_dirty).is_err());
+        assert!(ecotone_scalars(B256::repeat_byte(2)).is_err());
+    }
+
+    #[test]
+    fn operator_fee_layout() {
+        let p = b256!("0x000000000000000000000000000000000000000000004e2000000000000001f4");
+        assert_eq!(operator_fee(p), (20_000, 500));
+    }
+}
