@@ -35,7 +35,9 @@ pub(crate) fn decode_channel(
     let rendered = batches
         .iter()
         .enumerate()
-        .map(|(i, b)| batch_json(b, opts).map_err(|e| DecodeError::invalid(format!("batch {i}: {e}"))))
+        .map(|(i, b)| {
+            batch_json(b, opts).map_err(|e| DecodeError::invalid(format!("batch {i}: {e}")))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     Ok((algo, rendered))
 }
@@ -87,7 +89,10 @@ fn span_json(b: &RawSpanBatch, opts: BatchOptions) -> Result<Value, String> {
             block.insert("timestamp".into(), Value::from(ts));
         }
         if let Some(per_block) = txs.as_ref().and_then(|t| t.get(i)) {
-            block.insert("transactions".into(), per_block.iter().map(hex_bytes).collect());
+            block.insert(
+                "transactions".into(),
+                per_block.iter().map(hex_bytes).collect(),
+            );
         }
         blocks.push(Value::Object(block));
     }

@@ -15,12 +15,12 @@ use super::{DecodeError, json::hex_bytes};
 pub(crate) fn deposit_log(content: &[u8]) -> Result<Value, DecodeError> {
     let log: Log = serde_json::from_slice(content)
         .map_err(|e| DecodeError::invalid(format!("log JSON: {e}")))?;
-    let block_hash = log
-        .block_hash
-        .ok_or_else(|| DecodeError::invalid("log JSON: blockHash is missing (needed for the source hash)"))?;
-    let log_index = log
-        .log_index
-        .ok_or_else(|| DecodeError::invalid("log JSON: logIndex is missing (needed for the source hash)"))?;
+    let block_hash = log.block_hash.ok_or_else(|| {
+        DecodeError::invalid("log JSON: blockHash is missing (needed for the source hash)")
+    })?;
+    let log_index = log.log_index.ok_or_else(|| {
+        DecodeError::invalid("log JSON: logIndex is missing (needed for the source hash)")
+    })?;
     let tx = decode_deposit_log(&log.inner, block_hash, log_index)
         .map_err(|e| DecodeError::invalid(format!("deposit log: {e}")))?;
     Ok(render(&tx))

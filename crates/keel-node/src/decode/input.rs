@@ -13,14 +13,22 @@ pub(crate) const MAX_INPUT_BYTES: u64 = 256 * 1024 * 1024;
 pub(crate) fn read_source(path: &str) -> Result<Vec<u8>, DecodeError> {
     let mut buf = Vec::new();
     let read = if path == "-" {
-        std::io::stdin().lock().take(MAX_INPUT_BYTES + 1).read_to_end(&mut buf)
+        std::io::stdin()
+            .lock()
+            .take(MAX_INPUT_BYTES + 1)
+            .read_to_end(&mut buf)
     } else {
-        std::fs::File::open(path)
-            .and_then(|f| f.take(MAX_INPUT_BYTES + 1).read_to_end(&mut buf))
+        std::fs::File::open(path).and_then(|f| f.take(MAX_INPUT_BYTES + 1).read_to_end(&mut buf))
     };
-    read.map_err(|source| DecodeError::Io { path: path.to_owned(), source })?;
+    read.map_err(|source| DecodeError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
     if buf.len() as u64 > MAX_INPUT_BYTES {
-        return Err(DecodeError::InputTooLarge { path: path.to_owned(), limit: MAX_INPUT_BYTES });
+        return Err(DecodeError::InputTooLarge {
+            path: path.to_owned(),
+            limit: MAX_INPUT_BYTES,
+        });
     }
     Ok(buf)
 }
@@ -34,7 +42,10 @@ pub(crate) fn read_source(path: &str) -> Result<Vec<u8>, DecodeError> {
 /// the rule does not misread real input.
 pub(crate) fn bytes_from_content(content: &[u8]) -> Result<Vec<u8>, DecodeError> {
     let trimmed = content.trim_ascii();
-    let body = trimmed.strip_prefix(b"0x").or_else(|| trimmed.strip_prefix(b"0X")).unwrap_or(trimmed);
+    let body = trimmed
+        .strip_prefix(b"0x")
+        .or_else(|| trimmed.strip_prefix(b"0X"))
+        .unwrap_or(trimmed);
     let looks_hex = !body.is_empty() && body.iter().all(u8::is_ascii_hexdigit);
     if looks_hex || (trimmed.len() != body.len() && body.is_empty()) {
         if body.len() % 2 != 0 {
@@ -44,8 +55,14 @@ pub(crate) fn bytes_from_content(content: &[u8]) -> Result<Vec<u8>, DecodeError>
     }
     if trimmed.len() != body.len() && body.iter().all(|b| b.is_ascii_alphanumeric()) {
         // "0x" followed by text that is not hex: clearly meant as hex, so say where it breaks.
-        let at = body.iter().position(|b| !b.is_ascii_hexdigit()).unwrap_or(0);
-        return Err(DecodeError::BadHex(format!("non-hex character at offset {}", at + 2)));
+        let at = body
+            .iter()
+            .position(|b| !b.is_ascii_hexdigit())
+            .unwrap_or(0);
+        return Err(DecodeError::BadHex(format!(
+            "non-hex character at offset {}",
+            at + 2
+        )));
     }
     Ok(content.to_vec())
 }
@@ -54,7 +71,9 @@ pub(crate) fn bytes_from_content(content: &[u8]) -> Result<Vec<u8>, DecodeError>
 pub(crate) fn read_bytes(path: &str) -> Result<Vec<u8>, DecodeError> {
     let content = read_source(path)?;
     if content.is_empty() {
-        return Err(DecodeError::EmptyInput { path: path.to_owned() });
+        return Err(DecodeError::EmptyInput {
+            path: path.to_owned(),
+        });
     }
     bytes_from_content(&content)
 }
@@ -65,7 +84,10 @@ mod tests {
 
     #[test]
     fn hex_with_and_without_prefix_and_whitespace() {
-        assert_eq!(bytes_from_content(b"  0xdeadBEEF\n").unwrap(), vec![0xde, 0xad, 0xbe, 0xef]);
+        assert_eq!(
+            bytes_from_content(b"  0xdeadBEEF\n").unwrap(),
+            vec![0xde, 0xad, 0xbe, 0xef]
+        );
         assert_eq!(bytes_from_content(b"00ff").unwrap(), vec![0x00, 0xff]);
     }
 
@@ -77,8 +99,14 @@ mod tests {
 
     #[test]
     fn odd_and_broken_hex_are_errors() {
-        assert!(matches!(bytes_from_content(b"0xabc"), Err(DecodeError::OddHex { digits: 3 })));
-        assert!(matches!(bytes_from_content(b"0xabzz"), Err(DecodeError::BadHex(_))));
+        assert!(matches!(
+            bytes_from_content(b"0xabc"),
+            Err(DecodeError::OddHex { digits: 3 })
+        ));
+        assert!(matches!(
+            bytes_from_content(b"0xabzz"),
+            Err(DecodeError::BadHex(_))
+        ));
         assert!(bytes_from_content(b"0x").unwrap().is_empty());
     }
 }

@@ -25,6 +25,9 @@ mod tests {
     fn quantities_switch_to_hex_past_u64() {
         assert_eq!(quantity(U256::from(7u64)), Value::from(7u64));
         assert_eq!(quantity(U256::from(u64::MAX)), Value::from(u64::MAX));
-        assert_eq!(quantity(U256::from(u64::MAX) + U256::from(1u64)), Value::from("0x10000000000000000"));
+        assert_eq!(
+            quantity(U256::from(u64::MAX) + U256::from(1u64)),
+            Value::from("0x10000000000000000")
+        );
     }
 }

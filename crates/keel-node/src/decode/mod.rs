@@ -4,8 +4,8 @@
 //! automatically, and prints one JSON document. Hashes, addresses and byte strings are
 //! `0x` hex; quantities are JSON numbers when they fit in a u64, otherwise `0x` hex.
 
-mod batches;
 mod batcher_data;
+mod batches;
 mod blob;
 mod deposit_log;
 mod input;
@@ -114,12 +114,16 @@ pub(crate) fn run(cmd: DecodeCommand) -> Result<Value, DecodeError> {
         DecodeCommand::Frames { input, with_data } => {
             batcher_data::frames(&input::read_bytes(&input)?, with_data)
         }
-        DecodeCommand::Channel { input, opts } => batches::channel(&input::read_bytes(&input)?, opts),
+        DecodeCommand::Channel { input, opts } => {
+            batches::channel(&input::read_bytes(&input)?, opts)
+        }
         DecodeCommand::BatcherData { input, opts } => {
             batcher_data::batcher_data(&input::read_bytes(&input)?, opts)
         }
         DecodeCommand::Blob { input } => blob::blob(&input::read_bytes(&input)?),
         DecodeCommand::L1Info { input } => l1_info::l1_info(&input::read_bytes(&input)?),
-        DecodeCommand::DepositLog { input } => deposit_log::deposit_log(&input::read_source(&input)?),
+        DecodeCommand::DepositLog { input } => {
+            deposit_log::deposit_log(&input::read_source(&input)?)
+        }
     }
 }
