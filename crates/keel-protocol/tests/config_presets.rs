@@ -1,4 +1,9 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 //! Every built-in preset against the superchain-registry files it was made from
 //! (`testdata/config/registry/`), and against kona's registry export.
 
@@ -29,7 +34,11 @@ fn read_toml(rel: &str) -> BTreeMap<String, String> {
             continue;
         }
         let (k, v) = line.split_once('=').unwrap();
-        let key = if section.is_empty() { k.trim().to_string() } else { format!("{section}.{}", k.trim()) };
+        let key = if section.is_empty() {
+            k.trim().to_string()
+        } else {
+            format!("{section}.{}", k.trim())
+        };
         out.insert(key, v.trim().trim_matches('"').to_string());
     }
     out
@@ -56,7 +65,11 @@ fn fork_key(fork: Hardfork) -> String {
     format!("hardforks.{}_time", fork.name())
 }
 
-fn check_against_toml(cfg: &RollupConfig, chain: &BTreeMap<String, String>, sc: &BTreeMap<String, String>) {
+fn check_against_toml(
+    cfg: &RollupConfig,
+    chain: &BTreeMap<String, String>,
+    sc: &BTreeMap<String, String>,
+) {
     assert_eq!(cfg.l2_chain_id, u(chain, "chain_id"));
     assert_eq!(cfg.l1_chain_id, u(sc, "l1.chain_id"));
     assert_eq!(cfg.block_time, u(chain, "block_time"));
@@ -64,8 +77,14 @@ fn check_against_toml(cfg: &RollupConfig, chain: &BTreeMap<String, String>, sc: 
     assert_eq!(cfg.max_sequencer_drift, u(chain, "max_sequencer_drift"));
     assert_eq!(cfg.channel_timeout, 300);
     assert_eq!(cfg.batch_inbox_address, addr(chain, "batch_inbox_addr"));
-    assert_eq!(cfg.deposit_contract_address, addr(chain, "addresses.OptimismPortalProxy"));
-    assert_eq!(cfg.l1_system_config_address, addr(chain, "addresses.SystemConfigProxy"));
+    assert_eq!(
+        cfg.deposit_contract_address,
+        addr(chain, "addresses.OptimismPortalProxy")
+    );
+    assert_eq!(
+        cfg.l1_system_config_address,
+        addr(chain, "addresses.SystemConfigProxy")
+    );
     let g = &cfg.genesis;
     assert_eq!(g.l2_time, u(chain, "genesis.l2_time"));
     assert_eq!(g.l1.number, u(chain, "genesis.l1.number"));
@@ -73,12 +92,31 @@ fn check_against_toml(cfg: &RollupConfig, chain: &BTreeMap<String, String>, sc: 
     assert_eq!(g.l2.number, u(chain, "genesis.l2.number"));
     assert_eq!(g.l2.hash, chain["genesis.l2.hash"].parse::<B256>().unwrap());
     let s = &g.system_config;
-    assert_eq!(s.batcher_addr, addr(chain, "genesis.system_config.batcherAddress"));
-    assert_eq!(s.overhead, chain["genesis.system_config.overhead"].parse::<B256>().unwrap());
-    assert_eq!(s.scalar, chain["genesis.system_config.scalar"].parse::<B256>().unwrap());
+    assert_eq!(
+        s.batcher_addr,
+        addr(chain, "genesis.system_config.batcherAddress")
+    );
+    assert_eq!(
+        s.overhead,
+        chain["genesis.system_config.overhead"]
+            .parse::<B256>()
+            .unwrap()
+    );
+    assert_eq!(
+        s.scalar,
+        chain["genesis.system_config.scalar"]
+            .parse::<B256>()
+            .unwrap()
+    );
     assert_eq!(s.gas_limit, u(chain, "genesis.system_config.gasLimit"));
-    assert_eq!(cfg.chain_op_config.eip1559_elasticity, u(chain, "optimism.eip1559_elasticity"));
-    assert_eq!(cfg.chain_op_config.eip1559_denominator, u(chain, "optimism.eip1559_denominator"));
+    assert_eq!(
+        cfg.chain_op_config.eip1559_elasticity,
+        u(chain, "optimism.eip1559_elasticity")
+    );
+    assert_eq!(
+        cfg.chain_op_config.eip1559_denominator,
+        u(chain, "optimism.eip1559_denominator")
+    );
     assert_eq!(
         cfg.chain_op_config.eip1559_denominator_canyon,
         u(chain, "optimism.eip1559_denominator_canyon")
@@ -94,11 +132,15 @@ fn check_against_toml(cfg: &RollupConfig, chain: &BTreeMap<String, String>, sc: 
     }
     assert_eq!(
         cfg.hardforks.pectra_blob_schedule_time,
-        chain.get("hardforks.pectra_blob_schedule_time").map(|v| v.parse().unwrap())
+        chain
+            .get("hardforks.pectra_blob_schedule_time")
+            .map(|v| v.parse().unwrap())
     );
     assert_eq!(
         cfg.keep_karst_upgrade_gas,
-        chain.get("hardforks.keep_karst_upgrade_gas").is_some_and(|v| v == "true")
+        chain
+            .get("hardforks.keep_karst_upgrade_gas")
+            .is_some_and(|v| v == "true")
     );
     // No registry fork key is left unread.
     for key in chain.keys().filter(|k| k.starts_with("hardforks.")) {
@@ -129,22 +171,47 @@ fn presets_match_kona_registry_export() {
         let net = superchain["name"].as_str().unwrap();
         for chain in superchain["chains"].as_array().unwrap() {
             let id = chain["l2_chain_id"].as_u64().unwrap();
-            let Some(cfg) = keel_protocol::presets::preset_by_chain_id(id) else { continue };
+            let Some(cfg) = keel_protocol::presets::preset_by_chain_id(id) else {
+                continue;
+            };
             assert!(FILES.iter().any(|(_, n, _)| *n == net), "{net}");
-            let pv: Address = superchain["config"]["protocol_versions_addr"].as_str().unwrap().parse().unwrap();
+            let pv: Address = superchain["config"]["protocol_versions_addr"]
+                .as_str()
+                .unwrap()
+                .parse()
+                .unwrap();
             assert_eq!(cfg.protocol_versions_address, Some(pv));
             let g = &chain["genesis"];
             let sys: keel_protocol::system_config::SystemConfig =
                 serde_json::from_value(g["system_config"].clone()).unwrap();
             assert_eq!(cfg.genesis.system_config, sys, "{id}");
             assert_eq!(cfg.genesis.l2.number, g["l2"]["number"].as_u64().unwrap());
-            assert_eq!(cfg.genesis.l1.hash, g["l1"]["hash"].as_str().unwrap().parse::<B256>().unwrap());
+            assert_eq!(
+                cfg.genesis.l1.hash,
+                g["l1"]["hash"].as_str().unwrap().parse::<B256>().unwrap()
+            );
             let a = &chain["Addresses"];
-            assert_eq!(cfg.deposit_contract_address, a["OptimismPortalProxy"].as_str().unwrap().parse::<Address>().unwrap());
-            assert_eq!(cfg.l1_system_config_address, a["SystemConfigProxy"].as_str().unwrap().parse::<Address>().unwrap());
+            assert_eq!(
+                cfg.deposit_contract_address,
+                a["OptimismPortalProxy"]
+                    .as_str()
+                    .unwrap()
+                    .parse::<Address>()
+                    .unwrap()
+            );
+            assert_eq!(
+                cfg.l1_system_config_address,
+                a["SystemConfigProxy"]
+                    .as_str()
+                    .unwrap()
+                    .parse::<Address>()
+                    .unwrap()
+            );
             // kona's export predates Karst; every time it does carry agrees.
             for (k, t) in chain["hardfork_configuration"].as_object().unwrap() {
-                let fork = Hardfork::ALL.iter().find(|f| format!("{}_time", f.name()) == *k);
+                let fork = Hardfork::ALL
+                    .iter()
+                    .find(|f| format!("{}_time", f.name()) == *k);
                 let ours = match fork {
                     Some(f) => cfg.hardforks.activation_time(*f),
                     None => {
@@ -180,6 +247,9 @@ fn known_facts() {
     assert_eq!(uni.max_sequencer_drift(uni.genesis.l2_time), 1800);
     assert_eq!(uni.channel_timeout(uni.genesis.l2_time), 50);
     let op_sep = preset("op-sepolia").unwrap();
-    assert_eq!(op_sep.hardforks.pectra_blob_schedule_time, Some(1_742_486_400));
+    assert_eq!(
+        op_sep.hardforks.pectra_blob_schedule_time,
+        Some(1_742_486_400)
+    );
     assert!(op_sep.pectra_blob_schedule_forces_cancun(1_742_486_399));
 }

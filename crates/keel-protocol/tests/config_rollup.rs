@@ -1,4 +1,9 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 //! `rollup.json` files written by op-node, kona and Base: parse, validate, round-trip.
 
 mod common;
@@ -45,17 +50,33 @@ fn kona_executor_fixture_configs() {
         assert_eq!(cfg.chain_op_config_origin, ChainOpConfigOrigin::File);
         assert_eq!(
             cfg.chain_op_config,
-            ChainOpConfig { eip1559_elasticity: 6, eip1559_denominator: 50, eip1559_denominator_canyon: 250 }
+            ChainOpConfig {
+                eip1559_elasticity: 6,
+                eip1559_denominator: 50,
+                eip1559_denominator_canyon: 250
+            }
         );
         let sys = &cfg.genesis.system_config;
-        assert_eq!(sys.batcher_addr, address!("0x8f23bb38f531600e5d8fddaaec41f13fab46e98c"));
+        assert_eq!(
+            sys.batcher_addr,
+            address!("0x8f23bb38f531600e5d8fddaaec41f13fab46e98c")
+        );
         assert_eq!(sys.gas_limit, 30_000_000);
         // The same chain as the op-sepolia preset, apart from fields the fixture predates.
         let preset = keel_protocol::presets::preset("op-sepolia").unwrap();
         assert_eq!(cfg.genesis, preset.genesis);
-        assert_eq!(cfg.l1_system_config_address, preset.l1_system_config_address);
-        assert_eq!(cfg.deposit_contract_address, preset.deposit_contract_address);
-        assert_eq!(cfg.protocol_versions_address, preset.protocol_versions_address);
+        assert_eq!(
+            cfg.l1_system_config_address,
+            preset.l1_system_config_address
+        );
+        assert_eq!(
+            cfg.deposit_contract_address,
+            preset.deposit_contract_address
+        );
+        assert_eq!(
+            cfg.protocol_versions_address,
+            preset.protocol_versions_address
+        );
     }
     assert_eq!(n, 8);
 }
@@ -65,10 +86,17 @@ fn op_devnet_901() {
     let cfg = load("config/rollup-json/op-devnet-901-rollup.json");
     cfg.validate().unwrap();
     assert_eq!((cfg.l1_chain_id, cfg.l2_chain_id), (900, 901));
-    assert_eq!(cfg.max_sequencer_drift(0), 1800, "Fjord at genesis fixes the drift");
+    assert_eq!(
+        cfg.max_sequencer_drift(0),
+        1800,
+        "Fjord at genesis fixes the drift"
+    );
     assert_eq!(cfg.channel_timeout(0), 120, "Granite not scheduled");
     assert_eq!(cfg.protocol_versions_address, Some(Address::ZERO));
-    assert_eq!(cfg.chain_op_config_origin, ChainOpConfigOrigin::StandardDefault);
+    assert_eq!(
+        cfg.chain_op_config_origin,
+        ChainOpConfigOrigin::StandardDefault
+    );
 }
 
 /// Base's 2023 files predate every fork-time field but Regolith and `chain_op_config`.
@@ -80,19 +108,39 @@ fn old_base_rollup_json() {
     let main = load("config/rollup-json/base-mainnet-rollup.json");
     main.validate().unwrap();
     assert_eq!(main.l2_chain_id, 8453);
-    assert_eq!(main.hardforks, HardforkTimes { regolith_time: Some(0), ..Default::default() });
-    assert_eq!(main.chain_op_config_origin, ChainOpConfigOrigin::Preset("base-mainnet"));
+    assert_eq!(
+        main.hardforks,
+        HardforkTimes {
+            regolith_time: Some(0),
+            ..Default::default()
+        }
+    );
+    assert_eq!(
+        main.chain_op_config_origin,
+        ChainOpConfigOrigin::Preset("base-mainnet")
+    );
     assert_eq!(main.protocol_versions_address, None);
     let preset = keel_protocol::presets::preset("base-mainnet").unwrap();
     assert_eq!(main.genesis, preset.genesis);
-    assert_eq!(main.l1_system_config_address, preset.l1_system_config_address);
+    assert_eq!(
+        main.l1_system_config_address,
+        preset.l1_system_config_address
+    );
 
     let sep = load("config/rollup-json/base-sepolia-rollup.json");
     sep.validate().unwrap();
-    assert_eq!(sep.chain_op_config_origin, ChainOpConfigOrigin::Preset("base-sepolia"));
+    assert_eq!(
+        sep.chain_op_config_origin,
+        ChainOpConfigOrigin::Preset("base-sepolia")
+    );
     assert_eq!(sep.chain_op_config.eip1559_elasticity, 10);
     assert_eq!(sep.protocol_versions_address, Some(Address::ZERO));
-    assert_eq!(sep.genesis, keel_protocol::presets::preset("base-sepolia").unwrap().genesis);
+    assert_eq!(
+        sep.genesis,
+        keel_protocol::presets::preset("base-sepolia")
+            .unwrap()
+            .genesis
+    );
 }
 
 #[test]
@@ -127,61 +175,140 @@ fn validate_errors_are_typed() {
         assert_eq!(c.validate(), Err(want));
     };
     check(&|c| c.block_time = 0, ValidationError::BlockTimeZero);
-    check(&|c| c.channel_timeout = 0, ValidationError::ChannelTimeoutZero);
-    check(&|c| c.seq_window_size = 1, ValidationError::SeqWindowTooSmall(1));
-    check(&|c| c.max_sequencer_drift = 0, ValidationError::MaxSequencerDriftZero);
-    check(&|c| c.genesis.l1.hash = B256::ZERO, ValidationError::MissingGenesisL1Hash);
-    check(&|c| c.genesis.l2.hash = B256::ZERO, ValidationError::MissingGenesisL2Hash);
-    check(&|c| c.genesis.l2.hash = c.genesis.l1.hash, ValidationError::GenesisHashesSame(good.genesis.l1.hash));
-    check(&|c| c.genesis.l2_time = 0, ValidationError::MissingGenesisL2Time);
-    check(&|c| c.genesis.system_config.batcher_addr = Address::ZERO, ValidationError::MissingBatcherAddr);
-    check(&|c| c.genesis.system_config.scalar = B256::ZERO, ValidationError::MissingScalar);
-    check(&|c| c.genesis.system_config.gas_limit = 0, ValidationError::MissingGasLimit);
-    check(&|c| c.batch_inbox_address = Address::ZERO, ValidationError::MissingBatchInboxAddress);
-    check(&|c| c.deposit_contract_address = Address::ZERO, ValidationError::MissingDepositContractAddress);
+    check(
+        &|c| c.channel_timeout = 0,
+        ValidationError::ChannelTimeoutZero,
+    );
+    check(
+        &|c| c.seq_window_size = 1,
+        ValidationError::SeqWindowTooSmall(1),
+    );
+    check(
+        &|c| c.max_sequencer_drift = 0,
+        ValidationError::MaxSequencerDriftZero,
+    );
+    check(
+        &|c| c.genesis.l1.hash = B256::ZERO,
+        ValidationError::MissingGenesisL1Hash,
+    );
+    check(
+        &|c| c.genesis.l2.hash = B256::ZERO,
+        ValidationError::MissingGenesisL2Hash,
+    );
+    check(
+        &|c| c.genesis.l2.hash = c.genesis.l1.hash,
+        ValidationError::GenesisHashesSame(good.genesis.l1.hash),
+    );
+    check(
+        &|c| c.genesis.l2_time = 0,
+        ValidationError::MissingGenesisL2Time,
+    );
+    check(
+        &|c| c.genesis.system_config.batcher_addr = Address::ZERO,
+        ValidationError::MissingBatcherAddr,
+    );
+    check(
+        &|c| c.genesis.system_config.scalar = B256::ZERO,
+        ValidationError::MissingScalar,
+    );
+    check(
+        &|c| c.genesis.system_config.gas_limit = 0,
+        ValidationError::MissingGasLimit,
+    );
+    check(
+        &|c| c.batch_inbox_address = Address::ZERO,
+        ValidationError::MissingBatchInboxAddress,
+    );
+    check(
+        &|c| c.deposit_contract_address = Address::ZERO,
+        ValidationError::MissingDepositContractAddress,
+    );
     check(&|c| c.l2_chain_id = 900, ValidationError::ChainIdsSame(900));
     check(&|c| c.l1_chain_id = 0, ValidationError::L1ChainIdZero);
     check(&|c| c.l2_chain_id = 0, ValidationError::L2ChainIdZero);
-    check(&|c| c.l1_system_config_address = Address::ZERO, ValidationError::MissingSystemConfigAddress);
-    check(&|c| c.granite_channel_timeout = 0, ValidationError::GraniteChannelTimeoutZero);
+    check(
+        &|c| c.l1_system_config_address = Address::ZERO,
+        ValidationError::MissingSystemConfigAddress,
+    );
+    check(
+        &|c| c.granite_channel_timeout = 0,
+        ValidationError::GraniteChannelTimeoutZero,
+    );
     check(
         &|c| c.hardforks.holocene_time = Some(9),
-        ValidationError::PriorForkMissing { fork: Hardfork::Holocene, time: 9, prior: Hardfork::Granite },
+        ValidationError::PriorForkMissing {
+            fork: Hardfork::Holocene,
+            time: 9,
+            prior: Hardfork::Granite,
+        },
     );
     check(
         &|c| c.hardforks.delta_time = None,
-        ValidationError::PriorForkMissing { fork: Hardfork::Ecotone, time: 0, prior: Hardfork::Delta },
+        ValidationError::PriorForkMissing {
+            fork: Hardfork::Ecotone,
+            time: 0,
+            prior: Hardfork::Delta,
+        },
     );
     check(
         &|c| c.hardforks.ecotone_time = Some(10),
-        ValidationError::ForkOrder { fork: Hardfork::Fjord, time: 0, prior: Hardfork::Ecotone, prior_time: 10 },
+        ValidationError::ForkOrder {
+            fork: Hardfork::Fjord,
+            time: 0,
+            prior: Hardfork::Ecotone,
+            prior_time: 10,
+        },
     );
     check(
-        &|c| c.alt_da = Some(AltDaConfig {
-            da_challenge_address: None,
-            commitment_type: CommitmentType::Keccak,
-            da_challenge_window: 1,
-            da_resolve_window: 1,
-        }),
+        &|c| {
+            c.alt_da = Some(AltDaConfig {
+                da_challenge_address: None,
+                commitment_type: CommitmentType::Keccak,
+                da_challenge_window: 1,
+                da_resolve_window: 1,
+            })
+        },
         ValidationError::AltDaMissingChallengeAddress,
     );
 }
 
 #[test]
 fn parse_errors() {
-    let text = String::from_utf8(common::read_bytes("config/rollup-json/op-devnet-901-rollup.json")).unwrap();
-    let err = RollupConfig::from_json(text.replacen("\"l2_time\"", "\"l2_timee\"", 1).as_bytes()).unwrap_err();
+    let text = String::from_utf8(common::read_bytes(
+        "config/rollup-json/op-devnet-901-rollup.json",
+    ))
+    .unwrap();
+    let err = RollupConfig::from_json(text.replacen("\"l2_time\"", "\"l2_timee\"", 1).as_bytes())
+        .unwrap_err();
     assert!(err.to_string().contains("l2_timee"), "{err}");
-    let err = RollupConfig::from_json(text.replacen("\"batch_inbox_address\"", "\"x\"", 1).as_bytes()).unwrap_err();
+    let err = RollupConfig::from_json(
+        text.replacen("\"batch_inbox_address\"", "\"x\"", 1)
+            .as_bytes(),
+    )
+    .unwrap_err();
     assert!(err.to_string().contains('x'), "{err}");
-    let no_inbox = text.replacen("\"batch_inbox_address\": \"0xff00000000000000000000000000000000000901\",", "", 1);
+    let no_inbox = text.replacen(
+        "\"batch_inbox_address\": \"0xff00000000000000000000000000000000000901\",",
+        "",
+        1,
+    );
     assert!(matches!(
         RollupConfig::from_json(no_inbox.as_bytes()),
         Err(ParseError::MissingField("batch_inbox_address"))
     ));
-    let bad_da = text.replacen("\"block_time\"", "\"alt_da\": {\"da_commitment_type\": \"Nope\"}, \"block_time\"", 1);
-    assert!(matches!(RollupConfig::from_json(bad_da.as_bytes()), Err(ParseError::CommitmentType(_))));
-    assert!(matches!(RollupConfig::from_json(&vec![b' '; (1 << 20) + 1]), Err(ParseError::TooLarge(_))));
+    let bad_da = text.replacen(
+        "\"block_time\"",
+        "\"alt_da\": {\"da_commitment_type\": \"Nope\"}, \"block_time\"",
+        1,
+    );
+    assert!(matches!(
+        RollupConfig::from_json(bad_da.as_bytes()),
+        Err(ParseError::CommitmentType(_))
+    ));
+    assert!(matches!(
+        RollupConfig::from_json(&vec![b' '; (1 << 20) + 1]),
+        Err(ParseError::TooLarge(_))
+    ));
 }
 
 fn opt_time() -> impl Strategy<Value = Option<u64>> {

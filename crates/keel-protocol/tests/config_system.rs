@@ -1,4 +1,9 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 //! System config JSON and `ConfigUpdate` logs: the kona vectors of
 //! `testdata/config/system_config_updates.json`, the receipts scan, and property tests.
 
@@ -42,7 +47,10 @@ fn encode(update: &SystemConfigUpdate) -> (Vec<B256>, Vec<u8>) {
     let mut data = U256::from(32).to_be_bytes_vec();
     data.extend(U256::from(payload.len()).to_be_bytes_vec());
     data.extend(payload);
-    (vec![CONFIG_UPDATE_TOPIC, B256::ZERO, B256::with_last_byte(kind)], data)
+    (
+        vec![CONFIG_UPDATE_TOPIC, B256::ZERO, B256::with_last_byte(kind)],
+        data,
+    )
 }
 
 #[test]
@@ -52,8 +60,12 @@ fn kona_config_update_vectors() {
     assert_eq!(cases.len(), 6);
     for case in cases {
         let id = case["id"].as_str().unwrap();
-        let topics: Vec<B256> =
-            case["topics"].as_array().unwrap().iter().map(|t| b256(t.as_str().unwrap())).collect();
+        let topics: Vec<B256> = case["topics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| b256(t.as_str().unwrap()))
+            .collect();
         let data: Bytes = case["data"].as_str().unwrap().parse().unwrap();
         let ecotone = case["ecotone_active"].as_bool().unwrap();
         let update = parse_config_update(&topics, &data).unwrap();
@@ -63,25 +75,52 @@ fn kona_config_update_vectors() {
             "{id}"
         );
         let mut cfg = SystemConfig::default();
-        assert_eq!(process_config_update_log(&mut cfg, &topics, &data, ecotone), Ok(Applied::Updated));
+        assert_eq!(
+            process_config_update_log(&mut cfg, &topics, &data, ecotone),
+            Ok(Applied::Updated)
+        );
         let e = &case["expected"];
         match id {
             "batcher" => assert_eq!(
                 cfg.batcher_addr,
-                e["batcher_address"].as_str().unwrap().parse::<Address>().unwrap()
+                e["batcher_address"]
+                    .as_str()
+                    .unwrap()
+                    .parse::<Address>()
+                    .unwrap()
             ),
             "gas_config_pre_ecotone" | "gas_config_post_ecotone" => {
-                assert_eq!(U256::from_be_bytes(cfg.overhead.0), hex_u256(&e["overhead"]), "{id}");
-                assert_eq!(U256::from_be_bytes(cfg.scalar.0), hex_u256(&e["scalar"]), "{id}");
+                assert_eq!(
+                    U256::from_be_bytes(cfg.overhead.0),
+                    hex_u256(&e["overhead"]),
+                    "{id}"
+                );
+                assert_eq!(
+                    U256::from_be_bytes(cfg.scalar.0),
+                    hex_u256(&e["scalar"]),
+                    "{id}"
+                );
             }
             "gas_limit" => assert_eq!(cfg.gas_limit, e["gas_limit"].as_u64().unwrap()),
             "eip1559_params" => {
-                assert_eq!(u64::from(cfg.eip1559_denominator()), e["eip1559_denominator"].as_u64().unwrap());
-                assert_eq!(u64::from(cfg.eip1559_elasticity()), e["eip1559_elasticity"].as_u64().unwrap());
+                assert_eq!(
+                    u64::from(cfg.eip1559_denominator()),
+                    e["eip1559_denominator"].as_u64().unwrap()
+                );
+                assert_eq!(
+                    u64::from(cfg.eip1559_elasticity()),
+                    e["eip1559_elasticity"].as_u64().unwrap()
+                );
             }
             "operator_fee" => {
-                assert_eq!(u64::from(cfg.operator_fee_scalar()), e["operator_fee_scalar"].as_u64().unwrap());
-                assert_eq!(cfg.operator_fee_constant(), e["operator_fee_constant"].as_u64().unwrap());
+                assert_eq!(
+                    u64::from(cfg.operator_fee_scalar()),
+                    e["operator_fee_scalar"].as_u64().unwrap()
+                );
+                assert_eq!(
+                    cfg.operator_fee_constant(),
+                    e["operator_fee_constant"].as_u64().unwrap()
+                );
             }
             other => panic!("unexpected vector {other}"),
         }
@@ -107,14 +146,23 @@ fn kona_system_config_serde_vectors() {
         }
         let cfg = parsed.unwrap();
         if let Some(a) = e.get("batcher_address") {
-            assert_eq!(cfg.batcher_addr, a.as_str().unwrap().parse::<Address>().unwrap());
-            assert_eq!(U256::from_be_bytes(cfg.overhead.0), hex_u256(&e["overhead"]));
+            assert_eq!(
+                cfg.batcher_addr,
+                a.as_str().unwrap().parse::<Address>().unwrap()
+            );
+            assert_eq!(
+                U256::from_be_bytes(cfg.overhead.0),
+                hex_u256(&e["overhead"])
+            );
             assert_eq!(U256::from_be_bytes(cfg.scalar.0), hex_u256(&e["scalar"]));
             assert_eq!(cfg.gas_limit, e["gas_limit"].as_u64().unwrap());
         }
         if let Some(d) = e.get("eip1559_denominator") {
             assert_eq!(u64::from(cfg.eip1559_denominator()), d.as_u64().unwrap());
-            assert_eq!(u64::from(cfg.eip1559_elasticity()), e["eip1559_elasticity"].as_u64().unwrap());
+            assert_eq!(
+                u64::from(cfg.eip1559_elasticity()),
+                e["eip1559_elasticity"].as_u64().unwrap()
+            );
         }
         if let Some(d) = e.get("da_footprint_gas_scalar") {
             assert_eq!(u64::from(cfg.da_footprint_gas_scalar), d.as_u64().unwrap());
@@ -124,7 +172,11 @@ fn kona_system_config_serde_vectors() {
 
 fn receipt(ok: bool, logs: Vec<Log>) -> ReceiptEnvelope {
     ReceiptEnvelope::Eip1559(ReceiptWithBloom::new(
-        Receipt { status: Eip658Value::Eip658(ok), cumulative_gas_used: 21_000, logs },
+        Receipt {
+            status: Eip658Value::Eip658(ok),
+            cumulative_gas_used: 21_000,
+            logs,
+        },
         Default::default(),
     ))
 }
@@ -153,8 +205,14 @@ fn receipts_scan_applies_good_updates_and_reports_bad_ones() {
     let mut cfg = SystemConfig::default();
     let err = apply_receipts_config_updates(&mut cfg, sc, &receipts, true).unwrap_err();
     assert_eq!(err.errors.len(), 1);
-    assert_eq!((err.errors[0].receipt_index, err.errors[0].log_index), (2, 0));
-    assert!(matches!(err.errors[0].error, ConfigUpdateError::Truncated { .. }));
+    assert_eq!(
+        (err.errors[0].receipt_index, err.errors[0].log_index),
+        (2, 0)
+    );
+    assert!(matches!(
+        err.errors[0].error,
+        ConfigUpdateError::Truncated { .. }
+    ));
     // Good updates before and after the bad log are applied; failed receipts are not.
     assert_eq!(cfg.gas_limit, 60_000_000);
     assert_eq!(cfg.min_base_fee, 7);
@@ -165,7 +223,10 @@ fn receipts_scan_applies_good_updates_and_reports_bad_ones() {
         cumulative_gas_used: 1,
         logs: vec![log_of(sc, &SystemConfigUpdate::DaFootprintGasScalar(9))],
     }];
-    assert_eq!(apply_receipts_config_updates(&mut cfg, sc, &plain, true), Ok(1));
+    assert_eq!(
+        apply_receipts_config_updates(&mut cfg, sc, &plain, true),
+        Ok(1)
+    );
     assert_eq!(cfg.da_footprint_gas_scalar, 9);
 }
 
@@ -174,29 +235,53 @@ fn layout_rejections() {
     let (t, d) = encode(&SystemConfigUpdate::Batcher(Address::repeat_byte(0xab)));
     let mut dd = d.clone();
     dd[64] = 1; // address high bytes
-    assert!(matches!(parse_config_update(&t, &dd), Err(ConfigUpdateError::NonZeroPadding { .. })));
-    let (t, d) = encode(&SystemConfigUpdate::FeeScalars { overhead: B256::ZERO, scalar: B256::ZERO });
+    assert!(matches!(
+        parse_config_update(&t, &dd),
+        Err(ConfigUpdateError::NonZeroPadding { .. })
+    ));
+    let (t, d) = encode(&SystemConfigUpdate::FeeScalars {
+        overhead: B256::ZERO,
+        scalar: B256::ZERO,
+    });
     let mut dd = d.clone();
     dd[63] = 32; // fee scalars need length 64
     assert!(matches!(
         parse_config_update(&t, &dd),
-        Err(ConfigUpdateError::BadLength { expected: 64, got: 32, .. })
+        Err(ConfigUpdateError::BadLength {
+            expected: 64,
+            got: 32,
+            ..
+        })
     ));
     let (t, d) = encode(&SystemConfigUpdate::DaFootprintGasScalar(1));
     let mut dd = d.clone();
     dd[64 + 29] = 1; // above uint16
-    assert!(matches!(parse_config_update(&t, &dd), Err(ConfigUpdateError::NonZeroPadding { .. })));
+    assert!(matches!(
+        parse_config_update(&t, &dd),
+        Err(ConfigUpdateError::NonZeroPadding { .. })
+    ));
     let mut t2 = t.clone();
     t2[0] = B256::ZERO;
-    assert!(matches!(parse_config_update(&t2, &d), Err(ConfigUpdateError::WrongEvent(_))));
+    assert!(matches!(
+        parse_config_update(&t2, &d),
+        Err(ConfigUpdateError::WrongEvent(_))
+    ));
     // EIP-1559: op-node reads only the low 8 bytes of the word.
-    let (t, mut d) = encode(&SystemConfigUpdate::Eip1559Params(B64::from([0, 0, 0, 1, 0, 0, 0, 2])));
+    let (t, mut d) = encode(&SystemConfigUpdate::Eip1559Params(B64::from([
+        0, 0, 0, 1, 0, 0, 0, 2,
+    ])));
     d[64] = 0xff;
     assert_eq!(
         parse_config_update(&t, &d),
-        Ok(SystemConfigUpdate::Eip1559Params(B64::from([0, 0, 0, 1, 0, 0, 0, 2])))
+        Ok(SystemConfigUpdate::Eip1559Params(B64::from([
+            0, 0, 0, 1, 0, 0, 0, 2
+        ])))
     );
-    assert!(UpdateType::ALL.iter().all(|u| UpdateType::from_topic(&u.topic()) == Some(*u)));
+    assert!(
+        UpdateType::ALL
+            .iter()
+            .all(|u| UpdateType::from_topic(&u.topic()) == Some(*u))
+    );
 }
 
 fn arb_b256() -> impl Strategy<Value = B256> {
@@ -209,7 +294,8 @@ fn arb_update() -> impl Strategy<Value = SystemConfigUpdate> {
         (arb_b256(), arb_b256())
             .prop_map(|(overhead, scalar)| SystemConfigUpdate::FeeScalars { overhead, scalar }),
         any::<u64>().prop_map(SystemConfigUpdate::GasLimit),
-        any::<[u8; 20]>().prop_map(|a| SystemConfigUpdate::UnsafeBlockSigner(Some(Address::from(a)))),
+        any::<[u8; 20]>()
+            .prop_map(|a| SystemConfigUpdate::UnsafeBlockSigner(Some(Address::from(a)))),
         any::<[u8; 8]>().prop_map(|p| SystemConfigUpdate::Eip1559Params(B64::from(p))),
         arb_b256().prop_map(SystemConfigUpdate::OperatorFeeParams),
         any::<u64>().prop_map(SystemConfigUpdate::MinBaseFee),
