@@ -1,4 +1,4 @@
-//! `rollup.json`: parsing op-node's format and kona's superset, writing op-node's format.
+//! `rollup.json`: parsing op-node's format and kona's superset.
 //!
 //! # Accepted keys
 //!
@@ -12,7 +12,9 @@
 //! `l1_system_config_address`, `protocol_versions_address`, `alt_da`
 //! {`da_challenge_contract_address`, `da_commitment_type`, `da_challenge_window`,
 //! `da_resolve_window`}, `chain_op_config` {`eip1559Elasticity`, `eip1559Denominator`,
-//! `eip1559DenominatorCanyon`}.
+//! `eip1559DenominatorCanyon`}; and the v1.7–v1.9 legacy alt-DA keys `plasma_config` (an
+//! alias of `alt_da`), `use_plasma`, `da_challenge_contract_address`, `da_challenge_window`,
+//! `da_resolve_window` (folded into `alt_da` as op-node's `validatePlasmaConfig` does).
 //!
 //! kona (`kona-genesis` `RollupConfig`): `granite_channel_timeout`,
 //! `superchain_config_address`, `interop_message_expiry_window`, `blobs_data`,
@@ -33,8 +35,8 @@
 //! the built-in preset with the same L2 chain id, else the superchain standard values (see
 //! [`super::ChainOpConfigOrigin`]), as op-node fills it from the superchain registry.
 
-use alloy_primitives::{Address, B256};
-use serde::{Deserialize, Serialize};
+use alloy_primitives::Address;
+use serde::Deserialize;
 
 use super::{
     AltDaConfig, BlockId, ChainGenesis, ChainOpConfig, ChainOpConfigOrigin, CommitmentType,
@@ -79,7 +81,7 @@ struct RawGenesis {
     system_config: Option<SystemConfig>,
 }
 
-#[derive(Deserialize, Serialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct RawChainOpConfig {
     eip1559_elasticity: u64,
@@ -144,8 +146,17 @@ struct RawRollupConfig {
     l1_system_config_address: Option<Address>,
     #[serde(default)]
     protocol_versions_address: Option<Address>,
-    #[serde(default)]
+    #[serde(default, alias = "plasma_config")]
     alt_da: Option<RawAltDa>,
+    // op-node v1.7–v1.9 legacy alt-DA ("plasma") keys.
+    #[serde(default)]
+    da_challenge_contract_address: Option<Address>,
+    #[serde(default)]
+    da_challenge_window: Option<u64>,
+    #[serde(default)]
+    da_resolve_window: Option<u64>,
+    #[serde(default)]
+    use_plasma: Option<bool>,
     #[serde(default)]
     chain_op_config: Option<RawChainOpConfig>,
     // kona's superset.
@@ -182,10 +193,40 @@ fn convert_alt_da(raw: RawAltDa) -> Result<AltDaConfig, ParseError> {
     })
 }
 
+/// op-node's `validatePlasmaConfig`: with `use_plasma`, the legacy top-level keys become a
+/// keccak alt-DA config, or must equal the `alt_da`/`plasma_config` section if both exist.
+/// Without `use_plasma` op-node ignores them, and so does Keel.
+fn legacy_alt_da(raw: &RawRollupConfig) -> Result<Option<AltDaConfig>, ParseError> {
+    let section = match &raw.alt_da {
+        Some(a) => Some(convert_alt_da(RawAltDa {
+            da_challenge_contract_address: a.da_challenge_contract_address,
+            da_commitment_type: a.da_commitment_type.clone(),
+            da_challenge_window: a.da_challenge_window,
+            da_resolve_window: a.da_resolve_window,
+        })?),
+        None => None,
+    };
+    if raw.use_plasma != Some(true) {
+        return Ok(section);
+    }
+    let legacy = AltDaConfig {
+        da_challenge_address: raw.da_challenge_contract_address,
+        commitment_type: CommitmentType::Keccak,
+        da_challenge_window: raw.da_challenge_window.unwrap_or_default(),
+        da_resolve_window: raw.da_resolve_window.unwrap_or_default(),
+    };
+    match section {
+        None => Ok(Some(legacy)),
+        Some(s) if s == legacy => Ok(Some(s)),
+        Some(_) => Err(ParseError::Conflict("use_plasma", "alt_da")),
+    }
+}
+
 impl TryFrom<RawRollupConfig> for RollupConfig {
     type Error = ParseError;
 
     fn try_from(raw: RawRollupConfig) -> Result<Self, ParseError> {
+        let alt_da = legacy_alt_da(&raw)?;
         let g = req(raw.genesis, "genesis")?;
         let genesis = ChainGenesis {
             l1: req(g.l1, "genesis.l1")?,
@@ -265,7 +306,7 @@ impl TryFrom<RawRollupConfig> for RollupConfig {
                 "l1_system_config_address",
             )?,
             protocol_versions_address: raw.protocol_versions_address,
-            alt_da: raw.alt_da.map(convert_alt_da).transpose()?,
+            alt_da,
             chain_op_config,
             chain_op_config_origin,
             kona,
@@ -310,70 +351,6 @@ fn set_time(times: &mut HardforkTimes, fork: Hardfork, time: Option<u64>) {
     *slot = time;
 }
 
-/// op-node's `eth.SystemConfig` as written into `rollup.json`. The post-Bedrock fields are
-/// written only when non-zero, so op-node versions that predate them still read the file.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct OutSystemConfig {
-    batcher_addr: Address,
-    overhead: B256,
-    scalar: B256,
-    gas_limit: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    eip1559_params: Option<alloy_primitives::B64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    operator_fee_params: Option<B256>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    min_base_fee: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    da_footprint_gas_scalar: Option<u16>,
-}
-
-#[derive(Serialize)]
-struct OutGenesis {
-    l1: BlockId,
-    l2: BlockId,
-    l2_time: u64,
-    system_config: OutSystemConfig,
-}
-
-#[derive(Serialize)]
-struct OutAltDa {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    da_challenge_contract_address: Option<Address>,
-    da_commitment_type: &'static str,
-    da_challenge_window: u64,
-    da_resolve_window: u64,
-}
-
-/// op-node's field order and `omitempty` choices.
-#[derive(Serialize)]
-struct OutRollupConfig {
-    genesis: OutGenesis,
-    block_time: u64,
-    max_sequencer_drift: u64,
-    seq_window_size: u64,
-    channel_timeout: u64,
-    l1_chain_id: u64,
-    l2_chain_id: u64,
-    #[serde(flatten)]
-    hardforks: HardforkTimes,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    keep_karst_upgrade_gas: bool,
-    batch_inbox_address: Address,
-    deposit_contract_address: Address,
-    l1_system_config_address: Address,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    protocol_versions_address: Option<Address>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    alt_da: Option<OutAltDa>,
-    chain_op_config: RawChainOpConfig,
-}
-
-fn non_zero<T: PartialEq + Default>(v: T) -> Option<T> {
-    if v == T::default() { None } else { Some(v) }
-}
-
 impl RollupConfig {
     /// Parses a `rollup.json` (op-node's format or kona's superset; see the module docs).
     /// Does not [`validate`](Self::validate).
@@ -385,54 +362,6 @@ impl RollupConfig {
         }
         let raw: RawRollupConfig = serde_json::from_slice(json)?;
         raw.try_into()
-    }
-
-    /// Writes the config as op-node's `rollup.json` (pretty-printed). kona-only fields are
-    /// not written; a `granite_channel_timeout` other than 50 is therefore lost.
-    pub fn to_json(&self) -> String {
-        let s = &self.genesis.system_config;
-        let out = OutRollupConfig {
-            genesis: OutGenesis {
-                l1: self.genesis.l1,
-                l2: self.genesis.l2,
-                l2_time: self.genesis.l2_time,
-                system_config: OutSystemConfig {
-                    batcher_addr: s.batcher_addr,
-                    overhead: s.overhead,
-                    scalar: s.scalar,
-                    gas_limit: s.gas_limit,
-                    eip1559_params: non_zero(s.eip1559_params),
-                    operator_fee_params: non_zero(s.operator_fee_params),
-                    min_base_fee: non_zero(s.min_base_fee),
-                    da_footprint_gas_scalar: non_zero(s.da_footprint_gas_scalar),
-                },
-            },
-            block_time: self.block_time,
-            max_sequencer_drift: self.max_sequencer_drift,
-            seq_window_size: self.seq_window_size,
-            channel_timeout: self.channel_timeout,
-            l1_chain_id: self.l1_chain_id,
-            l2_chain_id: self.l2_chain_id,
-            hardforks: self.hardforks,
-            keep_karst_upgrade_gas: self.keep_karst_upgrade_gas,
-            batch_inbox_address: self.batch_inbox_address,
-            deposit_contract_address: self.deposit_contract_address,
-            l1_system_config_address: self.l1_system_config_address,
-            protocol_versions_address: self.protocol_versions_address,
-            alt_da: self.alt_da.map(|a| OutAltDa {
-                da_challenge_contract_address: a.da_challenge_address,
-                da_commitment_type: a.commitment_type.as_str(),
-                da_challenge_window: a.da_challenge_window,
-                da_resolve_window: a.da_resolve_window,
-            }),
-            chain_op_config: RawChainOpConfig {
-                eip1559_elasticity: self.chain_op_config.eip1559_elasticity,
-                eip1559_denominator: self.chain_op_config.eip1559_denominator,
-                eip1559_denominator_canyon: self.chain_op_config.eip1559_denominator_canyon,
-            },
-        };
-        // Serializing plain structs of integers, fixed bytes and strings cannot fail.
-        serde_json::to_string_pretty(&out).unwrap_or_default()
     }
 }
 
@@ -509,6 +438,31 @@ mod tests {
         let j = j.replacen("\"block_time\"", "\"interop_time\": 8, \"block_time\"", 1);
         assert!(matches!(
             RollupConfig::from_json(j.as_bytes()),
+            Err(ParseError::Conflict(..))
+        ));
+    }
+
+    #[test]
+    fn legacy_plasma_keys() {
+        let j = MINIMAL.replacen(
+            "\"block_time\"",
+            "\"use_plasma\": true, \"da_challenge_contract_address\": \"0x0000000000000000000000000000000000000009\", \"da_challenge_window\": 5, \"da_resolve_window\": 6, \"block_time\"",
+            1,
+        );
+        let cfg = RollupConfig::from_json(j.as_bytes()).unwrap();
+        let alt = cfg.alt_da.unwrap();
+        assert_eq!(alt.commitment_type, CommitmentType::Keccak);
+        assert_eq!((alt.da_challenge_window, alt.da_resolve_window), (5, 6));
+        cfg.validate().unwrap();
+        let again = RollupConfig::from_json(cfg.to_json().as_bytes()).unwrap();
+        assert_eq!(again.alt_da, cfg.alt_da);
+        let clash = j.replacen(
+            "\"block_time\"",
+            "\"plasma_config\": {\"da_commitment_type\": \"GenericCommitment\"}, \"block_time\"",
+            1,
+        );
+        assert!(matches!(
+            RollupConfig::from_json(clash.as_bytes()),
             Err(ParseError::Conflict(..))
         ));
     }

@@ -7,12 +7,13 @@
 //! # Layout
 //!
 //! - this file: the types and the fork-dependent protocol parameters;
-//! - `json`: parsing `rollup.json` (op-node's fields and kona's superset) and writing it back
-//!   in op-node's form;
+//! - `json`: parsing `rollup.json` (op-node's fields and kona's superset);
+//! - `write`: writing it back in op-node's form;
 //! - `validate`: op-node's `Config.Check()` as typed errors.
 
 mod json;
 mod validate;
+mod write;
 
 use alloy_primitives::{Address, B256};
 
