@@ -322,11 +322,16 @@ impl TryFrom<RawRollupConfig> for RollupConfig {
 /// is"), and writes registry chains without `regolith_time`. For a kona-written file Keel
 /// makes that reading explicit: an unset fork followed by a scheduled one gets the
 /// successor's time. op-node's `Check()` would reject such a file instead.
+///
+/// Karst is never implied: the kona release that wrote these files predates it, and
+/// activating Karst's EVM changes because an Interop time is set would be a guess; such a
+/// file fails [`RollupConfig::validate`] instead.
 fn implied_forks(mut times: HardforkTimes) -> HardforkTimes {
     let mut next: Option<u64> = None;
     for fork in Hardfork::ALL.into_iter().rev() {
         match times.activation_time(fork) {
             Some(t) => next = Some(t),
+            None if fork == Hardfork::Karst => next = None,
             None => set_time(&mut times, fork, next),
         }
     }
