@@ -8,7 +8,8 @@
 //! (`op-node/rollup/derive/system_config.go`): exactly three topics, version topic zero,
 //! the ABI `bytes` pointer must be 32, the length must be exact for the update type, every
 //! number's padding must be zero, an address's 12 high bytes must be zero and no byte may
-//! follow the payload. Type 3 (unsafe block signer) is not consensus data: op-node does not
+//! follow the payload; EIP-1559 parameters must not pair a zero denominator with a non-zero
+//! elasticity. Type 3 (unsafe block signer) is not consensus data: op-node does not
 //! even read it, so neither does [`SystemConfigUpdate::apply`] fail on it.
 //!
 //! Every decoder here is bounded by the fixed size of its payload: at most 128 data bytes
@@ -201,6 +202,12 @@ pub enum ConfigUpdateError {
         /// The length found.
         got: u64,
     },
+    /// Holocene parameters with a zero denominator but a non-zero elasticity.
+    ///
+    /// Spec: protocol/holocene/exec-engine.md (denominator and elasticity are both zero
+    /// or both usable)
+    #[error("invalid EIP-1559 params {0}: zero denominator with non-zero elasticity")]
+    InvalidEip1559Params(B64),
     /// Bytes follow the payload.
     #[error("{update:?} data has {extra} bytes after the payload")]
     TrailingBytes {
@@ -312,9 +319,17 @@ fn decode_payload(
         }
         UpdateType::GasLimit => SystemConfigUpdate::GasLimit(r.uint64(Field::Payload)?),
         UpdateType::Eip1559Params => {
-            // op-node keeps the low 8 bytes and does not check the rest of the word.
+            // op-node keeps the low 8 bytes and does not check the rest of the word; it
+            // rejects a zero denominator with a non-zero elasticity (op-geth's
+            // `ValidateHolocene1559Params`). Both zero means "chain defaults" and is valid.
             let w = r.word(Field::Payload)?;
-            SystemConfigUpdate::Eip1559Params(B64::from_slice(w.get(24..).unwrap_or(&[0; 8])))
+            let params = B64::from_slice(w.get(24..).unwrap_or(&[0; 8]));
+            let (d, e) = params.as_slice().split_at(4);
+            let zero = |x: &[u8]| x.iter().all(|b| *b == 0);
+            if zero(d) && !zero(e) {
+                return Err(ConfigUpdateError::InvalidEip1559Params(params));
+            }
+            SystemConfigUpdate::Eip1559Params(params)
         }
         UpdateType::OperatorFeeParams => {
             SystemConfigUpdate::OperatorFeeParams(B256::from(*r.word(Field::Payload)?))

@@ -277,6 +277,18 @@ fn layout_rejections() {
             0, 0, 0, 1, 0, 0, 0, 2
         ])))
     );
+    let (t, d) = encode(&SystemConfigUpdate::Eip1559Params(B64::from([
+        0, 0, 0, 0, 0, 0, 0, 2,
+    ])));
+    assert!(matches!(
+        parse_config_update(&t, &d),
+        Err(ConfigUpdateError::InvalidEip1559Params(_))
+    ));
+    let (t, d) = encode(&SystemConfigUpdate::Eip1559Params(B64::ZERO));
+    assert_eq!(
+        parse_config_update(&t, &d),
+        Ok(SystemConfigUpdate::Eip1559Params(B64::ZERO))
+    );
     assert!(
         UpdateType::ALL
             .iter()
@@ -296,7 +308,16 @@ fn arb_update() -> impl Strategy<Value = SystemConfigUpdate> {
         any::<u64>().prop_map(SystemConfigUpdate::GasLimit),
         any::<[u8; 20]>()
             .prop_map(|a| SystemConfigUpdate::UnsafeBlockSigner(Some(Address::from(a)))),
-        any::<[u8; 8]>().prop_map(|p| SystemConfigUpdate::Eip1559Params(B64::from(p))),
+        (
+            prop_oneof![Just(0u32), any::<u32>()],
+            prop_oneof![Just(0u32), any::<u32>()]
+        )
+            .prop_map(|(d, e)| {
+                let mut p = [0u8; 8];
+                p[..4].copy_from_slice(&d.to_be_bytes());
+                p[4..].copy_from_slice(&e.to_be_bytes());
+                SystemConfigUpdate::Eip1559Params(B64::from(p))
+            }),
         arb_b256().prop_map(SystemConfigUpdate::OperatorFeeParams),
         any::<u64>().prop_map(SystemConfigUpdate::MinBaseFee),
         any::<u16>().prop_map(SystemConfigUpdate::DaFootprintGasScalar),
@@ -338,6 +359,13 @@ proptest! {
     #[test]
     fn config_update_encode_parse_apply(update in arb_update(), start in arb_system_config(), ecotone in any::<bool>()) {
         let (topics, data) = encode(&update);
+        if let SystemConfigUpdate::Eip1559Params(p) = update
+            && p[..4] == [0; 4]
+            && p[4..] != [0; 4]
+        {
+            prop_assert_eq!(parse_config_update(&topics, &data), Err(ConfigUpdateError::InvalidEip1559Params(p)));
+            return Ok(());
+        }
         prop_assert_eq!(parse_config_update(&topics, &data), Ok(update));
         let mut cfg = start;
         let applied = process_config_update_log(&mut cfg, &topics, &data, ecotone).unwrap();
