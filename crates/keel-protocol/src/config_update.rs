@@ -444,9 +444,12 @@ pub struct ReceiptsUpdateError {
 ///
 /// Failed receipts are skipped. A log counts when it was emitted by
 /// `system_config_address`, has at least one topic and topic 0 is [`CONFIG_UPDATE_TOPIC`].
-/// A malformed log does not stop the scan: later good updates are still applied and every
-/// bad one is reported with its (receipt, log) index. op-node's L1 traversal then treats
-/// any such error as critical and halts derivation; the caller decides the same way.
+/// A malformed log is skipped without touching `cfg` and does not stop the scan: later
+/// good updates are still applied and every bad one is reported with its (receipt, log)
+/// index. What to do with the report is the caller's choice: the spec says a malformed
+/// update "is not applied and is instead skipped", and current op-node's L1 traversal only
+/// logs a warning and continues (op-node before 2025 and kona returned a critical error and
+/// halted derivation). Derivation should log and continue.
 ///
 /// Returns the number of updates that changed `cfg`. `ecotone_active` is as in
 /// [`SystemConfigUpdate::apply`].
