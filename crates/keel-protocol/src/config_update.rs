@@ -448,7 +448,7 @@ pub struct ReceiptsUpdateError {
 /// good updates are still applied and every bad one is reported with its (receipt, log)
 /// index. What to do with the report is the caller's choice: the spec says a malformed
 /// update "is not applied and is instead skipped", and current op-node's L1 traversal only
-/// logs a warning and continues (op-node before 2025 and kona returned a critical error and
+/// logs a warning and continues (older op-node releases and kona return a critical error and
 /// halted derivation). Derivation should log and continue.
 ///
 /// Returns the number of updates that changed `cfg`. `ecotone_active` is as in
