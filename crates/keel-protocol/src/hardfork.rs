@@ -32,13 +32,16 @@ pub enum Hardfork {
     Isthmus,
     /// Spec: protocol/jovian/overview.md (min base fee, DA footprint)
     Jovian,
-    /// Interop: not scheduled on any public chain.
+    /// Spec: protocol/karst/overview.md (experimental in the specs; scheduled in the
+    /// superchain registry for OP Mainnet, OP Sepolia and Unichain).
+    Karst,
+    /// Interop (renamed Lagoon in op-node v1.19.1): not scheduled on any public chain.
     Interop,
 }
 
 impl Hardfork {
     /// All forks, oldest first.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 12] = [
         Self::Bedrock,
         Self::Regolith,
         Self::Canyon,
@@ -49,6 +52,7 @@ impl Hardfork {
         Self::Holocene,
         Self::Isthmus,
         Self::Jovian,
+        Self::Karst,
         Self::Interop,
     ];
 
@@ -66,6 +70,7 @@ impl Hardfork {
             Self::Holocene => "holocene",
             Self::Isthmus => "isthmus",
             Self::Jovian => "jovian",
+            Self::Karst => "karst",
             Self::Interop => "interop",
         }
     }
@@ -114,7 +119,10 @@ pub struct HardforkTimes {
     /// `jovian_time`
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jovian_time: Option<u64>,
-    /// `interop_time`
+    /// `karst_time`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub karst_time: Option<u64>,
+    /// `interop_time` (op-node v1.19.1 and later spell it `lagoon_time`)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interop_time: Option<u64>,
 }
@@ -133,6 +141,7 @@ impl HardforkTimes {
             Hardfork::Holocene => self.holocene_time,
             Hardfork::Isthmus => self.isthmus_time,
             Hardfork::Jovian => self.jovian_time,
+            Hardfork::Karst => self.karst_time,
             Hardfork::Interop => self.interop_time,
         }
     }
