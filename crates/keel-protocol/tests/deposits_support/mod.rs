@@ -34,6 +34,7 @@ pub fn rollup_config(hardforks: HardforkTimes) -> RollupConfig {
             eip1559_denominator: 50,
             eip1559_denominator_canyon: 250,
         },
+        ..RollupConfig::default()
     }
 }
 
@@ -62,7 +63,7 @@ pub fn forks_through(last: &str) -> HardforkTimes {
         pectra_blob_schedule_time: None,
         isthmus_time: on("isthmus"),
         jovian_time: on("jovian"),
-        interop_time: None,
+        ..HardforkTimes::default()
     }
 }
 
