@@ -1,0 +1,1 @@
+//! TODO: the payload-attributes builder.

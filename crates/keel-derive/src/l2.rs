@@ -1,0 +1,1 @@
+//! TODO: the narrow L2 chain view the pipeline needs.
