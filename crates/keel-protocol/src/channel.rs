@@ -115,18 +115,32 @@ impl Channel {
     pub fn add_frame(&mut self, frame: Frame, l1_block: u64) -> Result<(), ChannelError> {
         let channel = self.id;
         if frame.channel_id != channel {
-            return Err(ChannelError::WrongChannel { expected: channel, got: frame.channel_id });
+            return Err(ChannelError::WrongChannel {
+                expected: channel,
+                got: frame.channel_id,
+            });
         }
         if let (true, Some(end)) = (frame.is_last, self.end) {
-            return Err(ChannelError::DuplicateClose { channel, number: frame.number, end });
+            return Err(ChannelError::DuplicateClose {
+                channel,
+                number: frame.number,
+                end,
+            });
         }
         if self.frames.contains_key(&frame.number) {
-            return Err(ChannelError::DuplicateFrame { channel, number: frame.number });
+            return Err(ChannelError::DuplicateFrame {
+                channel,
+                number: frame.number,
+            });
         }
         if let Some(end) = self.end
             && frame.number >= end
         {
-            return Err(ChannelError::PastEnd { channel, number: frame.number, end });
+            return Err(ChannelError::PastEnd {
+                channel,
+                number: frame.number,
+                end,
+            });
         }
         if frame.is_last {
             self.end = Some(frame.number);
@@ -208,7 +222,10 @@ impl Channel {
         if !self.is_ready() {
             return None;
         }
-        let len = self.frames.values().fold(0usize, |acc, d| acc.saturating_add(d.len()));
+        let len = self
+            .frames
+            .values()
+            .fold(0usize, |acc, d| acc.saturating_add(d.len()));
         let mut out = Vec::with_capacity(len);
         for data in self.frames.values() {
             out.extend_from_slice(data);
@@ -277,16 +294,31 @@ mod tests {
         ch.add_frame(f(0, b"a", false), 0).unwrap();
         assert_eq!(
             ch.add_frame(f(0, b"z", false), 0),
-            Err(ChannelError::DuplicateFrame { channel: ch.id(), number: 0 })
+            Err(ChannelError::DuplicateFrame {
+                channel: ch.id(),
+                number: 0
+            })
         );
         let mut other = f(1, b"", false);
         other.channel_id = B128::repeat_byte(2);
-        assert!(matches!(ch.add_frame(other, 0), Err(ChannelError::WrongChannel { .. })));
+        assert!(matches!(
+            ch.add_frame(other, 0),
+            Err(ChannelError::WrongChannel { .. })
+        ));
         ch.add_frame(f(1, b"b", true), 0).unwrap();
-        assert!(matches!(ch.add_frame(f(5, b"", true), 0), Err(ChannelError::DuplicateClose { end: 1, .. })));
-        assert!(matches!(ch.add_frame(f(2, b"", false), 0), Err(ChannelError::PastEnd { end: 1, .. })));
+        assert!(matches!(
+            ch.add_frame(f(5, b"", true), 0),
+            Err(ChannelError::DuplicateClose { end: 1, .. })
+        ));
+        assert!(matches!(
+            ch.add_frame(f(2, b"", false), 0),
+            Err(ChannelError::PastEnd { end: 1, .. })
+        ));
         // A duplicate of the closing frame number is a duplicate (checked before past-end).
-        assert!(matches!(ch.add_frame(f(1, b"", false), 0), Err(ChannelError::DuplicateFrame { .. })));
+        assert!(matches!(
+            ch.add_frame(f(1, b"", false), 0),
+            Err(ChannelError::DuplicateFrame { .. })
+        ));
         assert_eq!(ch.data().unwrap(), b"ab");
     }
 

@@ -11,12 +11,18 @@
 
 /// Number of cases each target runs.
 pub fn cases() -> u64 {
-    std::env::var("KEEL_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(2_000)
+    std::env::var("KEEL_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2_000)
 }
 
 /// Seed of the pseudo-random stream.
 pub fn seed() -> u64 {
-    std::env::var("KEEL_FUZZ_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0x6b65_656c)
+    std::env::var("KEEL_FUZZ_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0x6b65_656c)
 }
 
 /// SplitMix64: tiny, fast, and good enough to drive mutations.
@@ -84,8 +90,12 @@ pub fn mutate(rng: &mut Rng, input: &[u8], seeds: &[Vec<u8>]) -> Vec<u8> {
             6 if out.len() >= 4 => {
                 // Overwrite a big-endian length-like field with an extreme value.
                 let i = rng.below(out.len() - 3);
-                let v: [u8; 4] = [[0xff; 4], [0x7f, 0xff, 0xff, 0xff], [0, 0, 0, 0], [0, 0x0f, 0x42, 0x40]]
-                    [rng.below(4)];
+                let v: [u8; 4] = [
+                    [0xff; 4],
+                    [0x7f, 0xff, 0xff, 0xff],
+                    [0, 0, 0, 0],
+                    [0, 0x0f, 0x42, 0x40],
+                ][rng.below(4)];
                 out[i..i + 4].copy_from_slice(&v);
             }
             _ => {
@@ -100,7 +110,12 @@ pub fn mutate(rng: &mut Rng, input: &[u8], seeds: &[Vec<u8>]) -> Vec<u8> {
 
 /// Runs `target` on `cases()` inputs derived from `seeds`. `target` must not panic.
 pub fn run(name: &str, seeds: &[Vec<u8>], max_random_len: usize, mut target: impl FnMut(&[u8])) {
-    let mut rng = Rng::new(seed() ^ name.bytes().fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(b as u64)));
+    let mut rng = Rng::new(
+        seed()
+            ^ name
+                .bytes()
+                .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(b as u64)),
+    );
     for s in seeds {
         target(s);
     }

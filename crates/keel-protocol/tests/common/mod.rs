@@ -7,7 +7,9 @@ use std::path::PathBuf;
 
 /// Path of a file under the crate's `testdata/` directory.
 pub fn testdata(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata").join(rel)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata")
+        .join(rel)
 }
 
 /// Reads a test-data file as bytes.
@@ -17,7 +19,8 @@ pub fn read_bytes(rel: &str) -> Vec<u8> {
 
 /// Reads a test-data file holding hex text (optional `0x`, surrounding whitespace ignored).
 pub fn read_hex(rel: &str) -> Vec<u8> {
-    let text = std::fs::read_to_string(testdata(rel)).unwrap_or_else(|e| panic!("reading {rel}: {e}"));
+    let text =
+        std::fs::read_to_string(testdata(rel)).unwrap_or_else(|e| panic!("reading {rel}: {e}"));
     let t = text.trim();
     let t = t.strip_prefix("0x").unwrap_or(t);
     hex::decode(t).unwrap_or_else(|e| panic!("hex in {rel}: {e}"))
