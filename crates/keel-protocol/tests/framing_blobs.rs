@@ -1,14 +1,19 @@
 //! Blob vectors: the OP blob encoding (hildr, Unichain mainnet) and KZG commitments (Unichain,
 //! Goerli beacon sidecars). Sources and assertions: `testdata/framing/README.md`.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 
 mod common;
 
 use alloy_primitives::{B256, FixedBytes};
 use keel_protocol::{
     blob::{
-        BLOB_SIZE, BlobError, decode_blob, encode_blob, kzg_commitment, verify_blob, verify_blob_kzg_proof,
-        versioned_hash,
+        BLOB_SIZE, BlobError, decode_blob, encode_blob, kzg_commitment, verify_blob,
+        verify_blob_kzg_proof, versioned_hash,
     },
     channel::assemble_channels,
     compression::{CompressionAlgo, decompress, max_rlp_bytes_per_channel},
@@ -31,7 +36,10 @@ fn hildr_blob_vectors() {
     let vectors = vectors["vectors"].as_array().unwrap();
     assert_eq!(vectors.len(), 9);
     for v in vectors {
-        let file = v["blob_file"].as_str().unwrap().replace("blobs/", "hildr-blobs/");
+        let file = v["blob_file"]
+            .as_str()
+            .unwrap()
+            .replace("blobs/", "hildr-blobs/");
         let blob = common::read_hex(&format!("framing/{file}"));
         assert_eq!(blob.len(), BLOB_SIZE, "{file}");
         let expected = if let Some(s) = v["expected_decoded_utf8"].as_str() {
@@ -39,7 +47,10 @@ fn hildr_blob_vectors() {
         } else if let Some(h) = v["expected_decoded_hex"].as_str() {
             hex_str(h)
         } else {
-            let f = v["expected_decoded_hex_file"].as_str().unwrap().replace("blobs/", "hildr-blobs/");
+            let f = v["expected_decoded_hex_file"]
+                .as_str()
+                .unwrap()
+                .replace("blobs/", "hildr-blobs/");
             common::read_hex(&format!("framing/{f}"))
         };
         let decoded = decode_blob(&blob).unwrap_or_else(|e| panic!("{file}: {e}"));
@@ -68,7 +79,10 @@ fn unichain() -> (Value, Vec<(B256, Vec<u8>)>) {
             let hash: B256 = h.as_str().unwrap().parse().unwrap();
             let file = fixture["blob_files"][h.as_str().unwrap()].as_str().unwrap();
             assert!(file.contains(&hash.to_string()), "hash is in the file name");
-            (hash, common::read_bytes(&format!("framing/unichain-blobs/{file}")))
+            (
+                hash,
+                common::read_bytes(&format!("framing/unichain-blobs/{file}")),
+            )
         })
         .collect();
     (fixture, blobs)
@@ -76,7 +90,7 @@ fn unichain() -> (Value, Vec<(B256, Vec<u8>)>) {
 
 #[test]
 fn unichain_blobs_decode_into_a_complete_channel() {
-    let (_, blobs) = unichain();
+    let (fixture, blobs) = unichain();
     assert_eq!(blobs.len(), 3);
     let mut frames: Vec<Frame> = Vec::new();
     for (hash, blob) in &blobs {
@@ -84,7 +98,11 @@ fn unichain_blobs_decode_into_a_complete_channel() {
         frames.extend(parse_frames(&data).unwrap_or_else(|e| panic!("{hash}: {e}")));
     }
     let channels = assemble_channels(&frames);
-    assert_eq!((frames.len(), channels.len()), (3, 1), "one frame per blob, one channel");
+    assert_eq!(
+        (frames.len(), channels.len()),
+        (3, 1),
+        "one frame per blob, one channel"
+    );
     let ready: Vec<_> = channels.iter().filter(|c| c.is_ready()).collect();
     assert!(!ready.is_empty(), "at least one complete channel");
     for ch in ready {
@@ -97,6 +115,20 @@ fn unichain_blobs_decode_into_a_complete_channel() {
         let h = alloy_rlp::Header::decode(&mut rest).unwrap();
         assert!(!h.list);
         assert_eq!(rest[0], 0x01, "span batch");
+        // The span batch prefix starts with uvarint rel_timestamp; the source states 36637400.
+        let mut rel_timestamp = 0u64;
+        for (i, b) in rest[1..].iter().enumerate().take(10) {
+            rel_timestamp |= u64::from(b & 0x7f) << (7 * i);
+            if b & 0x80 == 0 {
+                break;
+            }
+        }
+        assert_eq!(
+            rel_timestamp,
+            fixture["source_claims"]["span_batch_rel_timestamp"]
+                .as_u64()
+                .unwrap()
+        );
     }
 }
 
@@ -111,12 +143,15 @@ fn unichain_blobs_match_their_versioned_hashes() {
     }
     // A blob checked against another blob's hash is rejected.
     let err = verify_blob(as_blob(&blobs[0].1), blobs[1].0).unwrap_err();
-    assert!(matches!(err, BlobError::HashMismatch { expected, computed } if expected == blobs[1].0 && computed == blobs[0].0));
+    assert!(
+        matches!(err, BlobError::HashMismatch { expected, computed } if expected == blobs[1].0 && computed == blobs[0].0)
+    );
 }
 
 #[test]
 fn goerli_beacon_sidecars_commitments() {
-    let json = common::read_json("framing/beacon-api/eth_v1_beacon_blob_sidecars_7422094_goerli.json");
+    let json =
+        common::read_json("framing/beacon-api/eth_v1_beacon_blob_sidecars_7422094_goerli.json");
     let sidecars = json["data"].as_array().unwrap();
     assert_eq!(sidecars.len(), 5);
     for (i, sc) in sidecars.iter().enumerate() {
@@ -126,12 +161,19 @@ fn goerli_beacon_sidecars_commitments() {
         let expected: FixedBytes<48> = sc["kzg_commitment"].as_str().unwrap().parse().unwrap();
         let proof: FixedBytes<48> = sc["kzg_proof"].as_str().unwrap().parse().unwrap();
         assert_eq!(kzg_commitment(blob).unwrap(), expected, "sidecar {i}");
-        assert!(verify_blob_kzg_proof(blob, &expected.0, &proof.0).unwrap(), "sidecar {i}");
+        assert!(
+            verify_blob_kzg_proof(blob, &expected.0, &proof.0).unwrap(),
+            "sidecar {i}"
+        );
         verify_blob(blob, versioned_hash(&expected.0)).unwrap();
     }
     // The proof of sidecar 0 does not prove sidecar 1's blob.
     let blob1 = hex_str(sidecars[1]["blob"].as_str().unwrap());
-    let c0: FixedBytes<48> = sidecars[0]["kzg_commitment"].as_str().unwrap().parse().unwrap();
+    let c0: FixedBytes<48> = sidecars[0]["kzg_commitment"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     let p0: FixedBytes<48> = sidecars[0]["kzg_proof"].as_str().unwrap().parse().unwrap();
     assert!(!verify_blob_kzg_proof(as_blob(&blob1), &c0.0, &p0.0).unwrap());
 }
