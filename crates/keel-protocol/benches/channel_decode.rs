@@ -1,6 +1,11 @@
 //! Batcher data to channel bytes: frame parsing, blob decoding and bounded decompression on
 //! real data from `testdata/framing/`.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 
 use std::hint::black_box;
 

@@ -53,6 +53,16 @@ pub enum ChannelError {
         /// The repeated frame number.
         number: u16,
     },
+    /// Holocene: a frame that is not the next in sequence.
+    #[error("frame {number} of channel {channel} out of order, expected {expected}")]
+    OutOfOrder {
+        /// The channel.
+        channel: ChannelId,
+        /// The rejected frame's number.
+        number: u16,
+        /// The number the channel needed next.
+        expected: usize,
+    },
     /// A frame numbered at or past the closing frame of a closed channel.
     #[error("frame {number} of channel {channel} is past its closing frame {end}")]
     PastEnd {
@@ -77,6 +87,8 @@ pub struct Channel {
     end: Option<u16>,
     frames: BTreeMap<u16, Bytes>,
     size: usize,
+    /// Holocene: frames must arrive as 0, 1, 2, ...
+    in_order: bool,
 }
 
 impl Channel {
@@ -89,6 +101,19 @@ impl Channel {
             end: None,
             frames: BTreeMap::new(),
             size: 0,
+            in_order: false,
+        }
+    }
+
+    /// A channel that only accepts frames in order (0, 1, 2, ...), for Holocene's staging
+    /// channel. The Holocene frame queue already drops out-of-order frames; like op-node, the
+    /// channel checks again.
+    ///
+    /// Spec: protocol/holocene/derivation.md#reading--frame-loading.
+    pub fn new_in_order(id: ChannelId, open_l1_block: u64) -> Self {
+        Self {
+            in_order: true,
+            ..Self::new(id, open_l1_block)
         }
     }
 
@@ -140,6 +165,13 @@ impl Channel {
                 channel,
                 number: frame.number,
                 end,
+            });
+        }
+        if self.in_order && usize::from(frame.number) != self.frames.len() {
+            return Err(ChannelError::OutOfOrder {
+                channel,
+                number: frame.number,
+                expected: self.frames.len(),
             });
         }
         if frame.is_last {
@@ -331,6 +363,22 @@ mod tests {
         ch.add_frame(f(1, b"b", true), 0).unwrap();
         assert_eq!(ch.frame_count(), 2);
         assert_eq!(ch.size(), 2 * (1 + CHANNEL_BANK_FRAME_OVERHEAD));
+        assert_eq!(ch.data().unwrap(), b"ab");
+    }
+
+    #[test]
+    fn in_order_channel_rejects_gaps() {
+        let mut ch = Channel::new_in_order(B128::repeat_byte(1), 0);
+        assert!(matches!(
+            ch.add_frame(f(1, b"b", false), 0),
+            Err(ChannelError::OutOfOrder {
+                number: 1,
+                expected: 0,
+                ..
+            })
+        ));
+        ch.add_frame(f(0, b"a", false), 0).unwrap();
+        ch.add_frame(f(1, b"b", true), 0).unwrap();
         assert_eq!(ch.data().unwrap(), b"ab");
     }
 
