@@ -301,9 +301,11 @@ enum Inner {
 /// [`Compressor::len`] is the number of compressed bytes emitted so far, including the brotli
 /// version byte. Encoders buffer input, so without a flush `len` lags behind what `finish` will
 /// produce; [`Compressor::flush`] forces out everything written so far (a zlib sync flush or a
-/// brotli flush), which makes `len` an upper-bound-ish estimate at a small ratio cost. Callers
-/// that must not exceed a target size should flush before trusting `len`, or compress in a
-/// shadow copy as op-batcher's shadow compressor does.
+/// brotli flush), after which `len` covers all input and `finish` adds only the end-of-stream
+/// trailer (zlib: an empty final block and the 4-byte Adler-32; brotli: a few bytes). Each flush
+/// costs some ratio. Callers that must not exceed a target size should flush before trusting
+/// `len` and leave room for the trailer, or compress in a shadow copy as op-batcher's shadow
+/// compressor does.
 ///
 /// Spec: protocol/derivation.md#channel-format ("streaming compression").
 pub struct Compressor {
