@@ -95,10 +95,14 @@ pub enum BlobError {
 /// Decodes an OP-encoded blob into its rollup data, applying every check the spec lists.
 ///
 /// The whole blob is decoded and checked, so a blob is accepted only if it is the exact
-/// encoding of its data: every field element has its top two bits clear (including the first,
-/// which op-node does not check but the spec does), the version is 0, the length is at most
+/// encoding of its data: every field element but the first has its top two bits clear, the
+/// version is 0, the length is at most
 /// [`MAX_BLOB_DATA_SIZE`], and every byte after the data is zero. Output is bounded by
 /// [`MAX_BLOB_DATA_SIZE`].
+///
+/// The first field element's top bits are ignored, not checked: the spec asks for them to be
+/// zero, but op-node and kona both mask them off without looking, so a blob with them set
+/// is derived by every deployed node. Rejecting it would split Keel from the chain.
 ///
 /// Spec: protocol/ecotone/derivation.md#blob-encoding.
 pub fn decode_blob(blob: &[u8]) -> Result<Vec<u8>, BlobError> {
@@ -114,7 +118,8 @@ pub fn decode_blob(blob: &[u8]) -> Result<Vec<u8>, BlobError> {
         let [c, tc @ ..] = fc;
         let [d, td @ ..] = fd;
         for (j, &first) in [*a, *b, *c, *d].iter().enumerate() {
-            if first & HIGH_BITS != 0 {
+            let is_first_element = r == 0 && j == 0;
+            if first & HIGH_BITS != 0 && !is_first_element {
                 return Err(BlobError::InvalidFieldElement {
                     index: r * 4 + j,
                     first_byte: first,
@@ -326,7 +331,12 @@ mod tests {
             Err(BlobError::LengthTooLarge { len: 130_045 })
         ));
 
-        for fe in [0usize, 1, 3, 4, 4095] {
+        // Like op-node and kona, the first element's top bits are masked, not checked.
+        let mut b = good.clone();
+        b[0] |= 0x40;
+        assert_eq!(decode_blob(&b[..]).unwrap(), decode_blob(&good[..]).unwrap());
+
+        for fe in [1usize, 3, 4, 4095] {
             let mut b = good.clone();
             b[fe * 32] |= 0x40;
             assert!(
