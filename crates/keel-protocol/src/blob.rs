@@ -334,7 +334,10 @@ mod tests {
         // Like op-node and kona, the first element's top bits are masked, not checked.
         let mut b = good.clone();
         b[0] |= 0x40;
-        assert_eq!(decode_blob(&b[..]).unwrap(), decode_blob(&good[..]).unwrap());
+        assert_eq!(
+            decode_blob(&b[..]).unwrap(),
+            decode_blob(&good[..]).unwrap()
+        );
 
         for fe in [1usize, 3, 4, 4095] {
             let mut b = good.clone();
