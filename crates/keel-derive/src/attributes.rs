@@ -91,7 +91,7 @@ pub enum AttributesError {
     /// The new epoch's L1 block does not extend the parent's L1 origin.
     #[error(
         "L1 origin {epoch:?} has parent {origin_parent}, not the L2 parent {parent_number}'s \
-         L1 origin {parent_origin:?}"
+         L1 origin {parent_origin_hash}"
     )]
     EpochParentMismatch {
         /// L2 parent number.
@@ -100,8 +100,8 @@ pub enum AttributesError {
         epoch: BlockId,
         /// The epoch block's parent hash.
         origin_parent: B256,
-        /// The L2 parent's L1 origin.
-        parent_origin: BlockId,
+        /// The hash of the L2 parent's L1 origin (kept to a hash so the error stays small).
+        parent_origin_hash: B256,
     },
     /// Same epoch number as the parent, but a different L1 block.
     #[error(
@@ -265,7 +265,7 @@ pub fn prepare_payload_attributes(
                 parent_number,
                 epoch,
                 origin_parent: header.parent_hash,
-                parent_origin,
+                parent_origin_hash: parent_origin.hash,
             });
         }
         deposits = user_deposits(receipts, cfg.deposit_contract_address, epoch.hash).map_err(

@@ -338,8 +338,10 @@ fn fork_dependent_fields() {
         Some(B256::ZERO)
     );
     // Pre-Regolith: the L1-info deposit is a 150M-gas system transaction.
-    let mut pre = HardforkTimes::default();
-    pre.regolith_time = Some(1_000_000);
+    let pre = HardforkTimes {
+        regolith_time: Some(1_000_000),
+        ..Default::default()
+    };
     let p = build(&config(pre), &parent, &bare, None).unwrap();
     let tx0 = &p.attributes.transactions.unwrap()[0];
     let env =
