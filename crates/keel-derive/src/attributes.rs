@@ -38,7 +38,7 @@ pub const SEQUENCER_FEE_VAULT: Address = address!("0x420000000000000000000000000
 #[derive(Debug, Clone, Copy)]
 pub struct EpochOrigin<'a> {
     /// The L1 origin's header, sealed with its hash. The builder trusts the seal: the caller
-    /// fetched the header by that hash, or sealed it with `Header::seal_slow`.
+    /// fetched the header by that hash, or sealed it with `alloy_consensus::Sealable::seal_slow`.
     pub header: &'a Sealed<Header>,
     /// The L1 origin's receipts, all of them in block order. Required when the epoch changes
     /// (the first L2 block of an epoch carries its user deposits and config updates); ignored
