@@ -12,14 +12,14 @@
 //! appends the batch's transactions and the sequencer clears `no_tx_pool`.
 
 use alloy_consensus::{Header, ReceiptEnvelope, Sealed};
-use alloy_eips::eip2718::Encodable2718;
+use alloy_eips::{eip2718::Encodable2718, eip7840::BlobParams};
 use alloy_primitives::{Address, B256, Bytes, address};
 use alloy_rpc_types_engine::PayloadAttributes;
 use keel_protocol::{
     config_update::{ReceiptsUpdateError, apply_receipts_config_updates},
     deposit::{UserDepositsError, user_deposits},
     hardfork::Hardfork,
-    l1_info::{L1InfoError, L1Origin, l1_info_deposit},
+    l1_info::{L1BlobFee, L1InfoError, L1Origin, l1_info_deposit},
     rollup_config::{BlockId, RollupConfig},
     system_config::SystemConfig,
     upgrades::upgrade_transactions_for_block,
@@ -44,6 +44,11 @@ pub struct EpochOrigin<'a> {
     /// (the first L2 block of an epoch carries its user deposits and config updates); ignored
     /// otherwise, so the sequencer need not fetch them for later blocks of the epoch.
     pub receipts: Option<&'a [ReceiptEnvelope]>,
+    /// L1's blob parameters at this block, from the L1 chain's blob schedule (Cancun,
+    /// Prague, Osaka, the BPO forks), as op-node reads them from the L1 chain config. `None`
+    /// infers Cancun or Prague from the header ([`L1Origin::from_header`]), which gives a
+    /// wrong blob base fee for L1 blocks after a BPO fork changed the update fraction.
+    pub l1_blob_params: Option<BlobParams>,
 }
 
 /// The builder's result.
@@ -323,6 +328,14 @@ pub fn prepare_payload_attributes(
 
     let mut l1_origin = L1Origin::from_header(header.inner());
     l1_origin.hash = epoch.hash;
+    if let (Some(l1_params), Some(excess_blob_gas)) =
+        (origin.l1_blob_params, header.excess_blob_gas)
+    {
+        l1_origin.blob_fee = L1BlobFee::Excess {
+            excess_blob_gas,
+            l1_params,
+        };
+    }
     let l1_info = l1_info_deposit(cfg, &system_config, &l1_origin, sequence_number, l2_time)
         .map_err(|source| AttributesError::L1Info {
             parent_number,

@@ -90,8 +90,6 @@ fn origin_header(f: &serde_json::Value, parent_hash: B256) -> Sealed<Header> {
         parent_beacon_block_root: Some(b256(&attrs["parentBeaconBlockRoot"])),
         excess_blob_gas: Some(excess_for(info.blob_base_fee().unwrap())),
         blob_gas_used: Some(0),
-        // Sepolia was past Prague: the header has a requests hash.
-        requests_hash: Some(B256::ZERO),
         ..Default::default()
     };
     Sealed::new_unchecked(header, info.block_hash())
@@ -119,6 +117,8 @@ fn check_attributes(
         EpochOrigin {
             header: &header,
             receipts,
+            // Sepolia's blob schedule in April 2025: Prague.
+            l1_blob_params: Some(BlobParams::prague()),
         },
     )
     .unwrap();

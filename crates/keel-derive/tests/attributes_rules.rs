@@ -60,6 +60,7 @@ fn build(
         EpochOrigin {
             header: epoch,
             receipts,
+            l1_blob_params: None,
         },
     )
 }
@@ -291,6 +292,7 @@ fn caller_contract_violations_are_critical() {
         EpochOrigin {
             header: &b,
             receipts: Some(&[]),
+            l1_blob_params: None,
         },
     )
     .unwrap_err();
@@ -476,9 +478,51 @@ fn invalid_scalar_is_critical() {
         EpochOrigin {
             header: &a,
             receipts: None,
+            l1_blob_params: None,
         },
     )
     .unwrap_err();
     assert!(matches!(err, AttributesError::L1Info { .. }));
     assert_eq!(err.class(), ErrorClass::Critical);
+}
+
+/// The L1 blob schedule handed in decides the blob base fee (a BPO fork's update fraction
+/// differs from Prague's); without it the header decides Cancun or Prague.
+#[test]
+fn l1_blob_params_decide_the_blob_base_fee() {
+    let cfg = config(forks_through("holocene"));
+    let mut h = l1_header(500, B256::repeat_byte(1), ORIGIN_TIME);
+    h.excess_blob_gas = Some(50_000_000);
+    let a = seal(h);
+    let parent = l2_parent(10, ORIGIN_TIME + 4, origin_id(&a), 0);
+    let fee_with = |params| {
+        let out = prepare_payload_attributes(
+            &cfg,
+            &parent,
+            &system_config(),
+            origin_id(&a),
+            EpochOrigin {
+                header: &a,
+                receipts: None,
+                l1_blob_params: params,
+            },
+        )
+        .unwrap();
+        let tx0 = &out.attributes.transactions.unwrap()[0];
+        let env =
+            <op_alloy_consensus::OpTxEnvelope as alloy_eips::eip2718::Decodable2718>::decode_2718(
+                &mut tx0.as_ref(),
+            )
+            .unwrap();
+        L1BlockInfo::decode(&env.as_deposit().unwrap().input)
+            .unwrap()
+            .blob_base_fee()
+            .unwrap()
+    };
+    use alloy_eips::eip7840::BlobParams;
+    let cancun = U256::from(BlobParams::cancun().calc_blob_fee(50_000_000));
+    let bpo1 = U256::from(BlobParams::bpo1().calc_blob_fee(50_000_000));
+    assert_ne!(cancun, bpo1);
+    assert_eq!(fee_with(None), cancun, "no requests hash: Cancun");
+    assert_eq!(fee_with(Some(BlobParams::bpo1())), bpo1);
 }

@@ -151,6 +151,7 @@ fn round_trip(
         EpochOrigin {
             header: &origin,
             receipts: None,
+            l1_blob_params: None,
         },
     )
     .unwrap();
@@ -323,6 +324,7 @@ fn bad_extra_data_is_rejected() {
         EpochOrigin {
             header: &origin,
             receipts: None,
+            l1_blob_params: None,
         },
     )
     .unwrap();

@@ -70,7 +70,7 @@ proptest! {
         let id = BlockId { hash: origin.hash(), number: 500 };
         let parent = l2_parent(40, 1100, id, seq);
         let out = prepare_payload_attributes(
-            &cfg, &parent, &sys, id, EpochOrigin { header: &origin, receipts: None },
+            &cfg, &parent, &sys, id, EpochOrigin { header: &origin, receipts: None , l1_blob_params: None},
         ).unwrap();
         let a = &out.attributes;
         let params = BaseFeeParams::new(250, 6);
