@@ -113,10 +113,19 @@ pub fn block_ref(
     header: &Sealed<Header>,
     first_tx: Option<&OpTxEnvelope>,
 ) -> Result<L2BlockRef, L2BlockError> {
-    let (l1_origin, sequence_number) = match genesis_check(cfg, header)? {
+    block_ref_of(cfg, header.inner(), header.hash(), first_tx)
+}
+
+fn block_ref_of(
+    cfg: &RollupConfig,
+    header: &Header,
+    hash: B256,
+    first_tx: Option<&OpTxEnvelope>,
+) -> Result<L2BlockRef, L2BlockError> {
+    let (l1_origin, sequence_number) = match genesis_check(cfg, header, hash)? {
         true => (cfg.genesis.l1, 0),
         false => {
-            let info = l1_info(cfg, header, first_tx)?;
+            let info = l1_info(cfg, header, hash, first_tx)?;
             (
                 keel_protocol::rollup_config::BlockId {
                     hash: info.block_hash(),
@@ -127,7 +136,7 @@ pub fn block_ref(
         }
     };
     Ok(L2BlockRef {
-        hash: header.hash(),
+        hash,
         number: header.number,
         parent_hash: header.parent_hash,
         timestamp: header.timestamp,
@@ -143,8 +152,7 @@ pub fn block_ref_from_block(
     hash: B256,
     block: &OpBlock,
 ) -> Result<L2BlockRef, L2BlockError> {
-    let header = Sealed::new_unchecked(block.header.clone(), hash);
-    block_ref(cfg, &header, block.body.transactions.first())
+    block_ref_of(cfg, &block.header, hash, block.body.transactions.first())
 }
 
 /// The system config in force after an L2 block, recovered from the block: the genesis
@@ -164,13 +172,21 @@ pub fn system_config(
     header: &Sealed<Header>,
     first_tx: Option<&OpTxEnvelope>,
 ) -> Result<SystemConfig, L2BlockError> {
-    if genesis_check(cfg, header)? {
+    system_config_of(cfg, header.inner(), header.hash(), first_tx)
+}
+
+fn system_config_of(
+    cfg: &RollupConfig,
+    header: &Header,
+    hash: B256,
+    first_tx: Option<&OpTxEnvelope>,
+) -> Result<SystemConfig, L2BlockError> {
+    if genesis_check(cfg, header, hash)? {
         return Ok(cfg.genesis.system_config);
     }
     let number = header.number;
-    let hash = header.hash();
     let time = header.timestamp;
-    let info = l1_info(cfg, header, first_tx)?;
+    let info = l1_info(cfg, header, hash, first_tx)?;
     let mut sys = SystemConfig {
         batcher_addr: info.batcher_address(),
         gas_limit: header.gas_limit,
@@ -238,21 +254,20 @@ pub fn system_config_from_block(
     hash: B256,
     block: &OpBlock,
 ) -> Result<SystemConfig, L2BlockError> {
-    let header = Sealed::new_unchecked(block.header.clone(), hash);
-    system_config(cfg, &header, block.body.transactions.first())
+    system_config_of(cfg, &block.header, hash, block.body.transactions.first())
 }
 
 /// `true` at the genesis height (after checking the hash), `false` elsewhere.
-fn genesis_check(cfg: &RollupConfig, header: &Sealed<Header>) -> Result<bool, L2BlockError> {
+fn genesis_check(cfg: &RollupConfig, header: &Header, hash: B256) -> Result<bool, L2BlockError> {
     let genesis = cfg.genesis.l2;
     if header.number != genesis.number {
         return Ok(false);
     }
-    if header.hash() != genesis.hash {
+    if hash != genesis.hash {
         return Err(L2BlockError::GenesisMismatch {
             number: genesis.number,
             expected: genesis.hash,
-            got: header.hash(),
+            got: hash,
         });
     }
     Ok(true)
@@ -262,11 +277,11 @@ fn genesis_check(cfg: &RollupConfig, header: &Sealed<Header>) -> Result<bool, L2
 /// (op-node `L1BlockInfoFromBytes`).
 fn l1_info(
     cfg: &RollupConfig,
-    header: &Sealed<Header>,
+    header: &Header,
+    hash: B256,
     first_tx: Option<&OpTxEnvelope>,
 ) -> Result<L1BlockInfo, L2BlockError> {
     let number = header.number;
-    let hash = header.hash();
     let tx = first_tx.ok_or(L2BlockError::MissingL1InfoTx { number, hash })?;
     let OpTxEnvelope::Deposit(deposit) = tx else {
         return Err(L2BlockError::FirstTxNotDeposit {
