@@ -1,0 +1,194 @@
+//! Channel bank (before Holocene): buffers channels in FIFO order, times them out, prunes
+//! the oldest when the bank is too large, and hands out ready channels.
+//!
+//! Spec: protocol/derivation.md#channel-bank.
+
+use std::{collections::VecDeque, sync::Arc};
+
+use keel_protocol::{
+    channel::{Channel, ChannelError},
+    frame::{ChannelId, Frame},
+    hardfork::Hardfork,
+    rollup_config::RollupConfig,
+};
+
+use crate::types::L1BlockRef;
+
+/// A complete channel, ready for the channel reader.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadyChannel {
+    /// The channel id.
+    pub id: ChannelId,
+    /// The channel's compressed bytes (frame data in frame order).
+    pub data: Vec<u8>,
+    /// Number of the L1 block in which the channel's first frame was seen.
+    pub opened_at: u64,
+    /// The L1 origin at which the channel was read: the inclusion block of its batches, as
+    /// op-node's batch queue takes its origin at read time. Before Canyon a ready channel
+    /// behind an unready head is read later, so this can be after its last frame's block.
+    pub l1: L1BlockRef,
+}
+
+/// Why the channel bank dropped a frame (log-worthy, not a pipeline error).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ChannelBankError {
+    /// The frame's channel is timed out but not yet removed.
+    ///
+    /// Spec: protocol/derivation.md#loading-frames.
+    #[error(
+        "channel {channel} opened in L1 block {open_l1_block} is timed out at {current_l1_block}"
+    )]
+    TimedOut {
+        /// The channel.
+        channel: ChannelId,
+        /// Where it was opened.
+        open_l1_block: u64,
+        /// The L1 block of the frame.
+        current_l1_block: u64,
+    },
+    /// The channel refused the frame (duplicate, duplicate close, past the end).
+    #[error(transparent)]
+    Rejected(#[from] ChannelError),
+}
+
+/// The pre-Holocene channel bank.
+///
+/// Bound: after every [`ChannelBank::add_frame`] the total size (frame data plus 200 bytes per
+/// frame) is at most `max_channel_bank_size` at that frame's L1 timestamp.
+///
+/// Spec: protocol/derivation.md#channel-bank, protocol/fjord/derivation.md (bank size).
+#[derive(Debug, Clone)]
+pub struct ChannelBank {
+    cfg: Arc<RollupConfig>,
+    /// Channels in the order their first frame was seen.
+    queue: VecDeque<Channel>,
+    total_size: usize,
+}
+
+impl ChannelBank {
+    /// An empty bank.
+    pub fn new(cfg: Arc<RollupConfig>) -> Self {
+        Self {
+            cfg,
+            queue: VecDeque::new(),
+            total_size: 0,
+        }
+    }
+
+    /// Adds a frame included in L1 block `l1` (the current origin, in op-node's driving), then
+    /// prunes. Returns how many channels pruning dropped.
+    ///
+    /// An unknown channel id opens a channel tagged with `l1` at the back of the queue (even if
+    /// the frame is then refused, as op-node). A frame of a timed-out channel is dropped.
+    /// After an accepted frame, the oldest channels are dropped until the total size is at
+    /// most `MAX_CHANNEL_BANK_SIZE` (`max_channel_bank_size(l1.timestamp)`).
+    ///
+    /// Spec: protocol/derivation.md#loading-frames, protocol/derivation.md#pruning.
+    pub fn add_frame(&mut self, frame: Frame, l1: L1BlockRef) -> Result<usize, ChannelBankError> {
+        let idx = match self.queue.iter().position(|c| c.id() == frame.channel_id) {
+            Some(i) => i,
+            None => {
+                self.queue
+                    .push_back(Channel::new(frame.channel_id, l1.number));
+                self.queue.len().saturating_sub(1)
+            }
+        };
+        let timeout = self.cfg.channel_timeout(l1.timestamp);
+        let Some(ch) = self.queue.get_mut(idx) else {
+            return Ok(0);
+        };
+        if ch.is_timed_out(l1.number, timeout) {
+            return Err(ChannelBankError::TimedOut {
+                channel: ch.id(),
+                open_l1_block: ch.open_l1_block(),
+                current_l1_block: l1.number,
+            });
+        }
+        let before = ch.size();
+        ch.add_frame(frame, l1.number)?;
+        self.total_size = self
+            .total_size
+            .saturating_sub(before)
+            .saturating_add(ch.size());
+        Ok(self.prune(l1.timestamp))
+    }
+
+    /// Drops channels oldest first while the bank is over its size limit.
+    fn prune(&mut self, timestamp: u64) -> usize {
+        let max = usize::try_from(self.cfg.max_channel_bank_size(timestamp)).unwrap_or(usize::MAX);
+        let mut pruned = 0;
+        while self.total_size > max {
+            let Some(ch) = self.queue.pop_front() else {
+                break;
+            };
+            self.total_size = self.total_size.saturating_sub(ch.size());
+            pruned += 1;
+        }
+        pruned
+    }
+
+    /// Reads the next ready channel at L1 origin `current_l1`, or `None` if none is ready
+    /// (then the next frame should be added).
+    ///
+    /// First, while the oldest channel is timed out, it is removed. Then before Canyon only the
+    /// oldest channel is read, if ready; from Canyon (by `current_l1`'s timestamp, as op-node's
+    /// `IsCanyon(origin.Time)`) the first ready, not timed-out channel in FIFO order is read.
+    ///
+    /// Spec: protocol/derivation.md#reading, protocol/derivation.md#timeouts.
+    pub fn next_channel(&mut self, current_l1: L1BlockRef) -> Option<ReadyChannel> {
+        let timeout = self.cfg.channel_timeout(current_l1.timestamp);
+        while let Some(head) = self.queue.front()
+            && head.is_timed_out(current_l1.number, timeout)
+        {
+            let size = head.size();
+            self.queue.pop_front();
+            self.total_size = self.total_size.saturating_sub(size);
+        }
+        let readable = |c: &Channel| c.is_ready() && !c.is_timed_out(current_l1.number, timeout);
+        let idx = if self.cfg.is_active(Hardfork::Canyon, current_l1.timestamp) {
+            self.queue.iter().position(readable)?
+        } else {
+            self.queue.front().filter(|c| readable(c)).map(|_| 0)?
+        };
+        let ch = self.queue.remove(idx)?;
+        self.total_size = self.total_size.saturating_sub(ch.size());
+        let data = ch.data()?;
+        Some(ReadyChannel {
+            id: ch.id(),
+            data,
+            opened_at: ch.open_l1_block(),
+            l1: current_l1,
+        })
+    }
+
+    /// Sum of the buffered channels' sizes (frame data plus 200 bytes per frame).
+    ///
+    /// Spec: protocol/derivation.md#pruning.
+    pub fn total_size(&self) -> usize {
+        self.total_size
+    }
+
+    /// Number of buffered channels.
+    pub fn len(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Whether no channel is buffered.
+    pub fn is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+
+    /// Buffered channel ids, oldest first.
+    pub fn channel_ids(&self) -> impl Iterator<Item = ChannelId> + '_ {
+        self.queue.iter().map(Channel::id)
+    }
+
+    /// Drops every channel (pipeline reset).
+    ///
+    /// Spec: protocol/derivation.md#resetting-derivation-stages.
+    pub fn clear(&mut self) {
+        self.queue.clear();
+        self.total_size = 0;
+    }
+}
