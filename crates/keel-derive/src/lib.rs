@@ -31,5 +31,7 @@
 pub mod attributes;
 pub mod error;
 pub mod l2;
-pub mod stages;
 pub mod types;
+
+// The pipeline's stages (kept in their own group so module additions above merge cleanly).
+pub mod stages;
