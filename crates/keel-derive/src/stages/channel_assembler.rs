@@ -139,3 +139,37 @@ impl ChannelAssembler {
         self.channel = None;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use alloy_primitives::{B128, Bytes};
+
+    use super::*;
+
+    fn f(id: u8, number: u16, is_last: bool) -> Frame {
+        Frame {
+            channel_id: B128::repeat_byte(id),
+            number,
+            data: Bytes::from_static(b"d"),
+            is_last,
+        }
+    }
+
+    #[test]
+    fn frame_zero_of_the_same_channel_restarts_it() {
+        let mut a = ChannelAssembler::new(Arc::new(RollupConfig {
+            channel_timeout: 10,
+            ..Default::default()
+        }));
+        let l1 = L1BlockRef::default();
+        assert_eq!(a.add_frame(f(1, 0, false), l1), Ok(None));
+        assert_eq!(a.add_frame(f(1, 1, false), l1), Ok(None));
+        assert_eq!(a.size(), 2 * 201);
+        assert_eq!(a.add_frame(f(1, 0, false), l1), Ok(None));
+        assert_eq!(a.size(), 201);
+        let ch = a.add_frame(f(1, 1, true), l1).unwrap().unwrap();
+        assert_eq!(ch.data, b"dd");
+        a.clear();
+        assert_eq!(a.staging(), None);
+    }
+}

@@ -192,3 +192,85 @@ impl ChannelBank {
         self.total_size = 0;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use alloy_primitives::{B128, Bytes};
+    use keel_protocol::{channel::CHANNEL_BANK_FRAME_OVERHEAD, hardfork::HardforkTimes};
+
+    use super::*;
+
+    fn f(id: u8, number: u16, data: &'static [u8], is_last: bool) -> Frame {
+        Frame {
+            channel_id: B128::repeat_byte(id),
+            number,
+            data: Bytes::from_static(data),
+            is_last,
+        }
+    }
+
+    fn at(number: u64) -> L1BlockRef {
+        L1BlockRef {
+            number,
+            timestamp: number,
+            ..Default::default()
+        }
+    }
+
+    fn bank(canyon: Option<u64>) -> ChannelBank {
+        ChannelBank::new(Arc::new(RollupConfig {
+            channel_timeout: 10,
+            hardforks: HardforkTimes {
+                canyon_time: canyon,
+                ..Default::default()
+            },
+            ..Default::default()
+        }))
+    }
+
+    #[test]
+    fn total_size_tracks_closing_prune_and_reads() {
+        let mut b = bank(Some(0));
+        b.add_frame(f(1, 0, b"a", false), at(1)).unwrap();
+        b.add_frame(f(1, 5, b"later", false), at(1)).unwrap();
+        assert_eq!(b.total_size(), 6 + 2 * CHANNEL_BANK_FRAME_OVERHEAD);
+        // Closing at 1 removes frame 5 from the channel and from the total.
+        b.add_frame(f(1, 1, b"b", true), at(2)).unwrap();
+        assert_eq!(b.total_size(), 2 + 2 * CHANNEL_BANK_FRAME_OVERHEAD);
+        let ch = b.next_channel(at(2)).unwrap();
+        assert_eq!(
+            (ch.data.as_slice(), ch.opened_at, ch.l1),
+            (b"ab".as_ref(), 1, at(2))
+        );
+        assert_eq!(b.total_size(), 0);
+    }
+
+    #[test]
+    fn canyon_switch_is_by_the_reading_origin() {
+        // Canyon at time 5: a ready channel behind an unready head is read only from then.
+        let mut b = bank(Some(5));
+        b.add_frame(f(1, 0, b"head", false), at(1)).unwrap();
+        b.add_frame(f(2, 0, b"ready", true), at(2)).unwrap();
+        assert_eq!(b.next_channel(at(4)), None);
+        let ch = b.next_channel(at(5)).unwrap();
+        assert_eq!(ch.id, B128::repeat_byte(2));
+        assert_eq!(
+            b.channel_ids().collect::<Vec<_>>(),
+            vec![B128::repeat_byte(1)]
+        );
+    }
+
+    #[test]
+    fn timed_out_ready_channel_behind_head_is_not_read() {
+        let mut b = bank(Some(0));
+        b.add_frame(f(1, 0, b"head", false), at(5)).unwrap();
+        b.add_frame(f(2, 0, b"x", false), at(1)).unwrap();
+        b.add_frame(f(2, 1, b"y", true), at(1)).unwrap();
+        // Channel 2 was opened at 1 (after channel 1 in queue order): at 12 it is timed
+        // out (1 + 10 < 12) while the head (5) is not, so it is skipped, not read.
+        let mut b2 = b.clone();
+        assert_eq!(b2.next_channel(at(12)), None);
+        assert_eq!(b2.len(), 2);
+        assert!(b.next_channel(at(11)).is_some());
+    }
+}

@@ -228,3 +228,33 @@ pub fn resolve(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calldata_only_needs_no_blobs() {
+        let items = vec![
+            DataItem::Calldata(Bytes::from_static(b"a")),
+            DataItem::Calldata(Bytes::from_static(b"b")),
+        ];
+        assert!(blob_hashes(&items).is_empty());
+        verify_blobs(&items, &[]).unwrap();
+        let r = resolve(items, &[]).unwrap();
+        assert_eq!(
+            r.data,
+            vec![Bytes::from_static(b"a"), Bytes::from_static(b"b")]
+        );
+        assert!(r.skipped.is_empty());
+        let blob = Box::new([0u8; BLOB_SIZE]);
+        let err = resolve(vec![], std::slice::from_ref(&blob)).unwrap_err();
+        assert!(matches!(
+            err,
+            RetrievalError::BlobCount {
+                expected: 0,
+                got: 1
+            }
+        ));
+    }
+}
