@@ -94,9 +94,12 @@ pub struct Resolved {
 /// Choices where the spec is loose, all as op-node:
 /// - Receipts are not consulted: a batcher transaction that reverted still carries data.
 /// - Before Ecotone a blob transaction is treated like any other: its calldata is used, its
-///   blobs are not fetched (op-node's calldata source only looks at `to`, sender and data).
-/// - Type 4 (EIP-7702) is not in the spec's list and is ignored, as kona does. Deposit type
-///   `0x7e` cannot occur in an Ethereum [`TxEnvelope`].
+///   blobs are not fetched (op-node's calldata source only looks at type, `to`, sender and
+///   data; the spec lists type 3 among batcher types without a fork condition). kona
+///   ignores blob transactions before Ecotone instead; no known chain has such a batcher tx.
+/// - Type 4 (EIP-7702) is not in the spec's list and is ignored, as op-node's
+///   `isValidBatchTx` does since Pectra ("disallow the SetCodeTx type or any future types")
+///   and as kona does. Deposit type `0x7e` cannot occur in an Ethereum [`TxEnvelope`].
 ///
 /// Spec: protocol/derivation.md#l1-retrieval, protocol/ecotone/derivation.md#ecotone-blob-retrieval.
 pub fn batcher_data(block: &L1BlockInput, cfg: &RollupConfig, batcher: Address) -> Vec<DataItem> {
