@@ -3,7 +3,10 @@
 //!
 //! Spec: protocol/derivation.md#channel-bank.
 
-use std::{collections::VecDeque, sync::Arc};
+use std::{
+    collections::{HashMap, VecDeque},
+    sync::Arc,
+};
 
 use keel_protocol::{
     channel::{Channel, ChannelError},
@@ -61,8 +64,10 @@ pub enum ChannelBankError {
 #[derive(Debug, Clone)]
 pub struct ChannelBank {
     cfg: Arc<RollupConfig>,
-    /// Channels in the order their first frame was seen.
-    queue: VecDeque<Channel>,
+    /// Buffered channels by id (a frame finds its channel in O(1), as op-node's map).
+    channels: HashMap<ChannelId, Channel>,
+    /// Channel ids in the order their first frame was seen (the spec's channel queue).
+    queue: VecDeque<ChannelId>,
     total_size: usize,
 }
 
@@ -71,6 +76,7 @@ impl ChannelBank {
     pub fn new(cfg: Arc<RollupConfig>) -> Self {
         Self {
             cfg,
+            channels: HashMap::new(),
             queue: VecDeque::new(),
             total_size: 0,
         }
@@ -86,18 +92,12 @@ impl ChannelBank {
     ///
     /// Spec: protocol/derivation.md#loading-frames, protocol/derivation.md#pruning.
     pub fn add_frame(&mut self, frame: Frame, l1: L1BlockRef) -> Result<usize, ChannelBankError> {
-        let idx = match self.queue.iter().position(|c| c.id() == frame.channel_id) {
-            Some(i) => i,
-            None => {
-                self.queue
-                    .push_back(Channel::new(frame.channel_id, l1.number));
-                self.queue.len().saturating_sub(1)
-            }
-        };
         let timeout = self.cfg.channel_timeout(l1.timestamp);
-        let Some(ch) = self.queue.get_mut(idx) else {
-            return Ok(0);
-        };
+        let id = frame.channel_id;
+        let ch = self.channels.entry(id).or_insert_with(|| {
+            self.queue.push_back(id);
+            Channel::new(id, l1.number)
+        });
         if ch.is_timed_out(l1.number, timeout) {
             return Err(ChannelBankError::TimedOut {
                 channel: ch.id(),
@@ -119,13 +119,20 @@ impl ChannelBank {
         let max = usize::try_from(self.cfg.max_channel_bank_size(timestamp)).unwrap_or(usize::MAX);
         let mut pruned = 0;
         while self.total_size > max {
-            let Some(ch) = self.queue.pop_front() else {
+            let Some(id) = self.queue.pop_front() else {
                 break;
             };
-            self.total_size = self.total_size.saturating_sub(ch.size());
+            self.drop_channel(&id);
             pruned += 1;
         }
         pruned
+    }
+
+    /// Removes a channel from the map and its size from the total (the caller fixes `queue`).
+    fn drop_channel(&mut self, id: &ChannelId) -> Option<Channel> {
+        let ch = self.channels.remove(id)?;
+        self.total_size = self.total_size.saturating_sub(ch.size());
+        Some(ch)
     }
 
     /// Reads the next ready channel at L1 origin `current_l1`, or `None` if none is ready
@@ -138,24 +145,33 @@ impl ChannelBank {
     /// Spec: protocol/derivation.md#reading, protocol/derivation.md#timeouts.
     pub fn next_channel(&mut self, current_l1: L1BlockRef) -> Option<ReadyChannel> {
         let timeout = self.cfg.channel_timeout(current_l1.timestamp);
-        while let Some(head) = self.queue.front()
-            && head.is_timed_out(current_l1.number, timeout)
-        {
-            let size = head.size();
+        while let Some(head) = self.queue.front().copied() {
+            let timed_out = self
+                .channels
+                .get(&head)
+                .is_none_or(|c| c.is_timed_out(current_l1.number, timeout));
+            if !timed_out {
+                break;
+            }
             self.queue.pop_front();
-            self.total_size = self.total_size.saturating_sub(size);
+            self.drop_channel(&head);
         }
-        let readable = |c: &Channel| c.is_ready() && !c.is_timed_out(current_l1.number, timeout);
+        let channels = &self.channels;
+        let readable = |id: &ChannelId| {
+            channels
+                .get(id)
+                .is_some_and(|c| c.is_ready() && !c.is_timed_out(current_l1.number, timeout))
+        };
         let idx = if self.cfg.is_active(Hardfork::Canyon, current_l1.timestamp) {
             self.queue.iter().position(readable)?
         } else {
-            self.queue.front().filter(|c| readable(c)).map(|_| 0)?
+            self.queue.front().filter(|id| readable(id)).map(|_| 0)?
         };
-        let ch = self.queue.remove(idx)?;
-        self.total_size = self.total_size.saturating_sub(ch.size());
+        let id = self.queue.remove(idx)?;
+        let ch = self.drop_channel(&id)?;
         let data = ch.data()?;
         Some(ReadyChannel {
-            id: ch.id(),
+            id,
             data,
             opened_at: ch.open_l1_block(),
             l1: current_l1,
@@ -181,13 +197,14 @@ impl ChannelBank {
 
     /// Buffered channel ids, oldest first.
     pub fn channel_ids(&self) -> impl Iterator<Item = ChannelId> + '_ {
-        self.queue.iter().map(Channel::id)
+        self.queue.iter().copied()
     }
 
     /// Drops every channel (pipeline reset).
     ///
     /// Spec: protocol/derivation.md#resetting-derivation-stages.
     pub fn clear(&mut self) {
+        self.channels.clear();
         self.queue.clear();
         self.total_size = 0;
     }
