@@ -9,7 +9,11 @@
 
 mod common;
 
+use std::sync::Arc;
+
+use alloy_primitives::Bytes;
 use common::chain::*;
+use keel_derive::{stages::channel_bank::ChannelBank, types::L1BlockRef};
 use keel_protocol::frame::Frame;
 use proptest::prelude::*;
 
@@ -110,5 +114,35 @@ proptest! {
         let got = deliver(config(Some(0), Some(0), Some(0)), &frames, &order, &offsets);
         prop_assert_eq!(got.len(), 1);
         prop_assert_eq!(&got[0].data, &data);
+    }
+
+    /// The bank never exceeds `MAX_CHANNEL_BANK_SIZE` after a frame, and pruning removes the
+    /// oldest channels: what is left is always the most recently opened ones, in order.
+    #[test]
+    fn bank_stays_bounded_and_prunes_oldest_first(
+        frames in proptest::collection::vec(
+            (0u8..6, 0u16..1000, 0usize..4, proptest::bool::weighted(0.01)),
+            100..300,
+        ),
+    ) {
+        // Large frames share one buffer, so 100+ MB banks cost nothing to build. With these
+        // sizes most runs go over 100 MB and prune (checked by hand: ~55% of cases).
+        let big = Bytes::from(vec![0u8; 1_000_000]);
+        let sizes = [0usize, 400_000, 1_000_000, 1_000_000];
+        let cfg = Arc::new(config(None, None, None));
+        let max = cfg.max_channel_bank_size(0) as usize;
+        let mut bank = ChannelBank::new(Arc::clone(&cfg));
+        let mut opened = Vec::new();
+        let l1 = L1BlockRef { number: 1, ..Default::default() };
+        for (id, number, size, is_last) in frames {
+            let f = Frame { channel_id: cid(id), number, data: big.slice(..sizes[size]), is_last };
+            if !bank.channel_ids().any(|c| c == cid(id)) {
+                opened.push(cid(id));
+            }
+            let _ = bank.add_frame(f, l1);
+            prop_assert!(bank.total_size() <= max);
+            let left: Vec<_> = bank.channel_ids().collect();
+            prop_assert_eq!(&left[..], &opened[opened.len() - left.len()..]);
+        }
     }
 }
