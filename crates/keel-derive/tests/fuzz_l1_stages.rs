@@ -120,7 +120,7 @@ fn drive(cfg: &Arc<RollupConfig>, input: &[u8]) -> usize {
             assert!(bank.total_size() as u64 <= cfg.max_channel_bank_size(origin.timestamp));
         }
         if let Some(asm) = stage.assembler() {
-            assert!(asm.size() as u64 <= cfg.max_rlp_bytes_per_channel(origin.timestamp));
+            assert!(asm.size() <= cfg.max_rlp_bytes_per_channel(origin.timestamp));
         }
     }
     read

@@ -38,7 +38,7 @@ pub enum AssemblerError {
         /// Its size (frame data plus 200 bytes per frame).
         size: usize,
         /// The limit.
-        max: u64,
+        max: usize,
     },
 }
 
@@ -100,7 +100,7 @@ impl ChannelAssembler {
         let is_last = frame.is_last;
         ch.add_frame(frame, l1.number)?;
         let max = self.cfg.max_rlp_bytes_per_channel(l1.timestamp);
-        if u64::try_from(ch.size()).unwrap_or(u64::MAX) > max {
+        if ch.size() > max {
             let err = AssemblerError::TooLarge {
                 channel: ch.id(),
                 size: ch.size(),
