@@ -275,4 +275,35 @@ mod tests {
                 .is_empty()
         );
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+        #[test]
+        fn varint_round_trip(v in proptest::prelude::any::<u64>(), extra in 0usize..3) {
+            let mut out = Vec::new();
+            write_uvarint(&mut out, v);
+            proptest::prop_assert_eq!(out.len(), uvarint_len(v));
+            let mut cur = Cursor::new(&out);
+            proptest::prop_assert_eq!(cur.uvarint("t").unwrap(), v);
+            proptest::prop_assert_eq!(cur.remaining(), 0);
+            // Redundant continuation bytes decode to the same value while within ten bytes.
+            if out.len() + extra <= MAX_VARINT_LEN {
+                let mut padded = out.clone();
+                for _ in 0..extra {
+                    *padded.last_mut().unwrap() |= 0x80;
+                    padded.push(0);
+                }
+                proptest::prop_assert_eq!(Cursor::new(&padded).uvarint("t").unwrap(), v);
+            }
+        }
+
+        #[test]
+        fn bitlist_decode_encode(bits in proptest::collection::vec(proptest::prelude::any::<bool>(), 0..100)) {
+            let b = BitList::from_bools(&bits);
+            let mut out = Vec::new();
+            b.encode(&mut out);
+            let back = BitList::decode(&mut Cursor::new(&out), bits.len() as u64, "t").unwrap();
+            proptest::prop_assert_eq!(back, b);
+        }
+    }
 }

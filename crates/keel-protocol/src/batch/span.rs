@@ -266,3 +266,94 @@ impl RawSpanBatch {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prefix() -> Vec<u8> {
+        let mut out = vec![5, 7];
+        out.extend_from_slice(&[0xaa; 40]);
+        out
+    }
+
+    #[test]
+    fn empty_and_oversized_counts_are_rejected_before_allocating() {
+        let mut empty = prefix();
+        empty.push(0);
+        assert!(matches!(
+            RawSpanBatch::decode(&empty),
+            Err(BatchError::EmptySpanBatch)
+        ));
+
+        let mut too_many = prefix();
+        write_uvarint(&mut too_many, MAX_SPAN_BATCH_ELEMENT_COUNT + 1);
+        assert!(matches!(
+            RawSpanBatch::decode(&too_many),
+            Err(BatchError::TooManyElements {
+                field: "block_count",
+                ..
+            })
+        ));
+
+        // At the limit but with no input behind it: a truncation, not a 10M-entry allocation.
+        let mut short = prefix();
+        write_uvarint(&mut short, MAX_SPAN_BATCH_ELEMENT_COUNT);
+        short.extend_from_slice(&[0u8; 1_250_000]);
+        assert!(matches!(
+            RawSpanBatch::decode(&short),
+            Err(BatchError::Truncated {
+                field: "block_tx_counts",
+                ..
+            })
+        ));
+
+        // Two blocks whose tx counts add up past the limit.
+        let mut sum = prefix();
+        sum.extend_from_slice(&[2, 0]);
+        write_uvarint(&mut sum, MAX_SPAN_BATCH_ELEMENT_COUNT);
+        write_uvarint(&mut sum, 1);
+        assert!(matches!(
+            RawSpanBatch::decode(&sum),
+            Err(BatchError::TooManyElements {
+                field: "total txs",
+                ..
+            })
+        ));
+
+        // Ten million txs declared, a few bytes given: the signature column bound stops it.
+        let mut txs = prefix();
+        txs.extend_from_slice(&[1, 0]);
+        write_uvarint(&mut txs, MAX_SPAN_BATCH_ELEMENT_COUNT);
+        txs.extend_from_slice(&[0u8; 2_500_000]);
+        assert!(matches!(
+            RawSpanBatch::decode(&txs),
+            Err(BatchError::Truncated {
+                field: "tx_sigs",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn epoch_numbers_walk_back_from_the_last_origin() {
+        // Four blocks, origin bits 0b1011 (blocks 0, 1, 3): bit 0 is ignored.
+        let mut b = prefix();
+        b[1] = 50;
+        b.extend_from_slice(&[4, 0b1011, 0, 0, 0, 0]);
+        let batch = RawSpanBatch::decode(&b).unwrap();
+        assert_eq!(batch.epoch_numbers(), vec![48, 49, 49, 50]);
+        assert_eq!(batch.encode(), b);
+        let derived = batch.to_span_batch(1000, 2, 1).unwrap();
+        assert_eq!(
+            derived
+                .blocks
+                .iter()
+                .map(|x| x.timestamp)
+                .collect::<Vec<_>>(),
+            vec![1005, 1007, 1009, 1011]
+        );
+        assert!(derived.first_origin_bit);
+        assert_eq!(derived.to_raw(1000, 1).unwrap(), batch);
+    }
+}
