@@ -189,12 +189,11 @@ impl BitList {
         let offset = cur.offset();
         let bytes = cur.take(n, field)?;
         let pad = (n as u64) * 8 - len;
-        if pad > 0 {
-            if let Some(&first) = bytes.first() {
-                if first >> (8 - pad) != 0 {
-                    return Err(BatchError::BitlistPadding { field, offset, len });
-                }
-            }
+        if pad > 0
+            && let Some(&first) = bytes.first()
+            && first >> (8 - pad) != 0
+        {
+            return Err(BatchError::BitlistPadding { field, offset, len });
         }
         Ok(Self {
             bytes: bytes.to_vec(),

@@ -197,6 +197,9 @@ pub enum BatchError {
 /// A decoded batch of either type.
 ///
 /// Spec: protocol/derivation.md#batch-format.
+// Batches are decoded and handled one at a time, so the size difference costs little, and
+// unboxed variants keep matching on `Batch::Span(raw)` plain for callers.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Batch {
     /// Type 0.
