@@ -233,3 +233,78 @@ impl SpanBatchTxs {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_consensus::{Signed, TxEip7702, TxLegacy};
+    use alloy_primitives::TxKind;
+
+    fn sig(y: bool) -> Signature {
+        Signature::new(U256::from(1), U256::from(2), y)
+    }
+
+    #[test]
+    fn set_code_tx_cannot_be_a_creation() {
+        let tx = TxEip7702 {
+            chain_id: 5,
+            to: Address::repeat_byte(3),
+            ..Default::default()
+        };
+        let raw: Bytes = TxEnvelope::Eip7702(Signed::new_unhashed(tx, sig(true)))
+            .encoded_2718()
+            .into();
+        let mut txs = SpanBatchTxs::from_txs([&raw], 5).unwrap();
+        assert_eq!(txs.full_txs(5).unwrap(), vec![raw]);
+        txs.contract_creation_bits = BitList::from_bools(&[true]);
+        txs.tos.clear();
+        assert!(matches!(
+            txs.full_txs(5),
+            Err(BatchError::SetCodeCreation { index: 0 })
+        ));
+    }
+
+    #[test]
+    fn legacy_v_follows_the_protected_bit() {
+        let tx = TxLegacy {
+            chain_id: Some(10),
+            to: TxKind::Create,
+            ..Default::default()
+        };
+        let protected: Bytes = TxEnvelope::Legacy(Signed::new_unhashed(tx.clone(), sig(true)))
+            .encoded_2718()
+            .into();
+        let plain_tx = TxLegacy {
+            chain_id: None,
+            ..tx
+        };
+        let plain: Bytes = TxEnvelope::Legacy(Signed::new_unhashed(plain_tx, sig(false)))
+            .encoded_2718()
+            .into();
+        let txs = SpanBatchTxs::from_txs([&protected, &plain], 10).unwrap();
+        assert_eq!(
+            txs.protected_bits.iter().collect::<Vec<_>>(),
+            vec![true, false]
+        );
+        assert_eq!(
+            txs.y_parity_bits.iter().collect::<Vec<_>>(),
+            vec![true, false]
+        );
+        let full = txs.full_txs(10).unwrap();
+        assert_eq!(full, vec![protected.clone(), plain.clone()]);
+        // Default fields are six empty strings; then v, r = 1, s = 2. EIP-155: v = 10 * 2 + 35 + 1.
+        let expect = |v: u8| {
+            Bytes::from(vec![
+                0xc9, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, v, 0x01, 0x02,
+            ])
+        };
+        assert_eq!(full[0], expect(56));
+        assert_eq!(full[1], expect(27));
+        // A protected tx for another chain is refused; an unprotected one is chain-agnostic.
+        assert!(matches!(
+            SpanBatchTxs::from_txs([&protected], 11),
+            Err(BatchError::ChainIdMismatch { .. })
+        ));
+        assert!(SpanBatchTxs::from_txs([&plain], 11).is_ok());
+    }
+}
