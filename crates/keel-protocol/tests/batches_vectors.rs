@@ -26,7 +26,7 @@ const UNICHAIN_CHAIN_ID: u64 = 130;
 const LIMIT: usize = 100_000_000;
 
 fn hildr(id: &str) -> Value {
-    let json = common::read_json("batches/batcher_tx_channels_batches.json");
+    let json = common::read_json("framing/batcher_tx_channels_batches.json");
     json["vectors"]
         .as_array()
         .unwrap()
@@ -130,7 +130,7 @@ fn hildr_span_batch_has_nine_txs_on_op_sepolia() {
 
 #[test]
 fn hildr_brotli_and_zlib_channels_hold_one_batch_each() {
-    let json = common::read_json("batches/batcher_tx_channels_batches.json");
+    let json = common::read_json("framing/batcher_tx_channels_batches.json");
     let mut seen = 0;
     for v in json["vectors"].as_array().unwrap() {
         let id = v["id"].as_str().unwrap();
@@ -148,7 +148,7 @@ fn hildr_brotli_and_zlib_channels_hold_one_batch_each() {
 
 #[test]
 fn kona_batch_hex_is_one_span_batch_consuming_the_buffer() {
-    let channel = common::read_hex("batches/kona/batch.hex");
+    let channel = common::read_hex("framing/kona/batch.hex");
     for limit in [10_000_000, 100_000_000] {
         let (_, out) = decompress(&channel, limit, false).unwrap();
         let (batches, err) = read_channel_batches(&out, limit);
@@ -210,7 +210,7 @@ fn kona_raw_span_batch_non_minimal_block_count() {
 
 #[test]
 fn kona_frames_to_batch_example() {
-    let json = common::read_json("batches/kona/expectations.json");
+    let json = common::read_json("framing/kona/expectations.json");
     let ex = &json["frames_to_batch_example"];
     let frames: Vec<Frame> = ex["frames"]
         .as_array()
@@ -272,14 +272,14 @@ fn kona_frames_to_batch_example() {
 
 #[test]
 fn unichain_blob_span_batch() {
-    let fixture = common::read_json("batches/unichain-blobs/unichain_blobs_fixture.json");
+    let fixture = common::read_json("framing/unichain-blobs/unichain_blobs_fixture.json");
     let mut frames = Vec::new();
     for h in fixture["blob_versioned_hashes_in_tx_order"]
         .as_array()
         .unwrap()
     {
         let file = fixture["blob_files"][h.as_str().unwrap()].as_str().unwrap();
-        let blob = common::read_bytes(&format!("batches/unichain-blobs/{file}"));
+        let blob = common::read_bytes(&format!("framing/unichain-blobs/{file}"));
         frames.extend(parse_frames(&decode_blob(&blob).unwrap()).unwrap());
     }
     let channels = assemble_channels(&frames);
