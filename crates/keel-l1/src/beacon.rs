@@ -4,8 +4,8 @@
 
 use std::{collections::HashMap, sync::Arc};
 
-use alloy_eips::eip4844::{Blob, IndexedBlobHash};
-use alloy_primitives::{B256, FixedBytes};
+use alloy_eips::eip4844::IndexedBlobHash;
+use alloy_primitives::{B256, Bytes, FixedBytes};
 use serde::{Deserialize, de::DeserializeOwned};
 use tokio::sync::OnceCell;
 use url::Url;
@@ -63,7 +63,7 @@ struct Inner {
     urls: Vec<Url>,
     config: BeaconConfig,
     clock: OnceCell<SlotClock>,
-    blobs: Cache<B256, Arc<Blob>>,
+    blobs: Cache<B256, Bytes>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -106,7 +106,7 @@ struct Spec {
 pub(crate) struct Sidecar {
     #[serde(with = "quoted")]
     pub(crate) index: u64,
-    pub(crate) blob: Box<Blob>,
+    pub(crate) blob: Bytes,
     pub(crate) kzg_commitment: FixedBytes<48>,
     pub(crate) kzg_proof: FixedBytes<48>,
 }
@@ -174,7 +174,8 @@ impl BeaconClient {
         })
     }
 
-    /// The blobs committed to by `hashes`, in the same order, for the L1 block with
+    /// The blobs committed to by `hashes` (each exactly
+    /// [`alloy_eips::eip4844::BYTES_PER_BLOB`] bytes, checked by KZG), in the same order, for the L1 block with
     /// timestamp `timestamp`. Each blob is checked against its versioned hash before it is
     /// returned or cached; a source that fails or returns a wrong blob is passed over for
     /// the next one.
@@ -185,8 +186,8 @@ impl BeaconClient {
         &self,
         timestamp: u64,
         hashes: &[IndexedBlobHash],
-    ) -> Result<Vec<Arc<Blob>>, L1Error> {
-        let mut found: HashMap<B256, Arc<Blob>> = HashMap::new();
+    ) -> Result<Vec<Bytes>, L1Error> {
+        let mut found: HashMap<B256, Bytes> = HashMap::new();
         let mut missing = Vec::new();
         for h in hashes {
             match self.inner.blobs.get(&h.hash) {
@@ -200,7 +201,7 @@ impl BeaconClient {
             let slot = self.slot_clock().await?.slot(timestamp)?;
             let fetched = self.fetch_any_source(slot, &missing).await?;
             for (h, blob) in missing.iter().zip(fetched) {
-                self.inner.blobs.insert(h.hash, Arc::clone(&blob));
+                self.inner.blobs.insert(h.hash, blob.clone());
                 found.insert(h.hash, blob);
             }
         }
@@ -222,12 +223,12 @@ impl BeaconClient {
         &self,
         slot: u64,
         wanted: &[IndexedBlobHash],
-    ) -> Result<Vec<Arc<Blob>>, L1Error> {
+    ) -> Result<Vec<Bytes>, L1Error> {
         let mut last = None;
         for base in &self.inner.urls {
             match self.fetch_from(base, slot, wanted).await {
                 Ok(b) => return Ok(b),
-                Err(e) => last = Some(e),
+                Err(e) => last = Some(more_telling(last, e)),
             }
         }
         Err(L1Error::BlobsUnavailable {
@@ -243,7 +244,7 @@ impl BeaconClient {
         base: &Url,
         slot: u64,
         wanted: &[IndexedBlobHash],
-    ) -> Result<Vec<Arc<Blob>>, L1Error> {
+    ) -> Result<Vec<Bytes>, L1Error> {
         let order = match self.inner.config.prefer {
             BlobEndpoint::Blobs => [BlobEndpoint::Blobs, BlobEndpoint::Sidecars],
             BlobEndpoint::Sidecars => [BlobEndpoint::Sidecars, BlobEndpoint::Blobs],
@@ -256,7 +257,7 @@ impl BeaconClient {
             };
             match r {
                 Ok(b) => return Ok(b),
-                Err(e) => last = Some(e),
+                Err(e) => last = Some(more_telling(last, e)),
             }
         }
         Err(last.unwrap_or_else(|| L1Error::Config("no blob endpoint".into())))
@@ -269,9 +270,9 @@ impl BeaconClient {
         base: &Url,
         slot: u64,
         wanted: &[IndexedBlobHash],
-    ) -> Result<Vec<Arc<Blob>>, L1Error> {
+    ) -> Result<Vec<Bytes>, L1Error> {
         let query = join(wanted.iter().map(|h| h.hash.to_string()));
-        let resp: Data<Vec<Box<Blob>>> = self
+        let resp: Data<Vec<Bytes>> = self
             .get_json(
                 base,
                 &format!("eth/v1/beacon/blobs/{slot}"),
@@ -292,7 +293,6 @@ impl BeaconClient {
             .map(|h| {
                 by_hash
                     .remove(&h.hash)
-                    .map(Arc::from)
                     .ok_or_else(|| L1Error::BlobMismatch {
                         index: h.index,
                         expected: h.hash,
@@ -310,7 +310,7 @@ impl BeaconClient {
         base: &Url,
         slot: u64,
         wanted: &[IndexedBlobHash],
-    ) -> Result<Vec<Arc<Blob>>, L1Error> {
+    ) -> Result<Vec<Bytes>, L1Error> {
         let query = join(wanted.iter().map(|h| h.index.to_string()));
         let resp: Data<Vec<Sidecar>> = self
             .get_json(
@@ -378,6 +378,15 @@ impl BeaconClient {
     }
 }
 
+/// Of two failures, the one worth reporting: a blob that failed verification says more
+/// (a lying or broken source) than an endpoint that is missing.
+fn more_telling(previous: Option<L1Error>, new: L1Error) -> L1Error {
+    match previous {
+        Some(p @ L1Error::BlobMismatch { .. }) if !matches!(new, L1Error::BlobMismatch { .. }) => p,
+        _ => new,
+    }
+}
+
 fn join(items: impl Iterator<Item = String>) -> String {
     items.collect::<Vec<_>>().join(",")
 }
@@ -388,7 +397,7 @@ pub(crate) fn match_sidecars(
     sidecars: Vec<Sidecar>,
     wanted: &[IndexedBlobHash],
     url: &str,
-) -> Result<Vec<Arc<Blob>>, L1Error> {
+) -> Result<Vec<Bytes>, L1Error> {
     let mut by_index: HashMap<u64, Sidecar> = sidecars.into_iter().map(|s| (s.index, s)).collect();
     wanted
         .iter()
@@ -404,7 +413,7 @@ pub(crate) fn match_sidecars(
                 .ok_or_else(|| mismatch("no sidecar with this index"))?;
             kzg::verify_sidecar(&s.blob, &s.kzg_commitment, &s.kzg_proof, h.hash)
                 .map_err(mismatch)?;
-            Ok(Arc::from(s.blob))
+            Ok(s.blob)
         })
         .collect()
 }

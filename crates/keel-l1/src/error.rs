@@ -39,6 +39,17 @@ pub enum L1Error {
         /// The JSON-RPC error message.
         message: String,
     },
+    /// The node's answer is not the JSON the method defines (a `null` transaction, a
+    /// missing field, an unknown transaction type).
+    #[error("L1 RPC {method} ({block}) returned malformed data: {message}")]
+    Malformed {
+        /// The JSON-RPC method.
+        method: &'static str,
+        /// The block asked for.
+        block: BlockId,
+        /// The decoder's description.
+        message: String,
+    },
     /// The node does not know the block (yet, or any more after a reorg).
     #[error("L1 block not found: {block}")]
     BlockNotFound {
@@ -159,6 +170,15 @@ pub enum InvalidBlockKind {
         /// Root in the header.
         expected: B256,
     },
+    /// The withdrawals do not hash to the header's withdrawals root, or one side is
+    /// missing.
+    #[error("withdrawals root {computed:?} != header's {expected:?}")]
+    WithdrawalsRoot {
+        /// Root of the withdrawals as received (`None`: no withdrawals list).
+        computed: Option<B256>,
+        /// Root in the header (`None`: pre-Shanghai header).
+        expected: Option<B256>,
+    },
     /// The node returned a different number of receipts than the block has transactions.
     #[error("{receipts} receipts for {transactions} transactions")]
     ReceiptCount {
@@ -191,6 +211,7 @@ impl L1Error {
         match self {
             Self::Transport { .. }
             | Self::Rpc { .. }
+            | Self::Malformed { .. }
             | Self::BlockNotFound { .. }
             | Self::ReceiptNotFound { .. }
             | Self::BeaconHttp { .. }

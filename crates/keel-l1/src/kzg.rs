@@ -4,11 +4,14 @@
 //! verify_blob_kzg_proof}` once the protocol crate's blob module lands; these are the same
 //! checks, written against c-kzg directly meanwhile.
 
-use alloy_eips::eip4844::{Blob, kzg_to_versioned_hash};
+use alloy_eips::eip4844::kzg_to_versioned_hash;
 use alloy_primitives::{B256, FixedBytes};
 
 /// Why a blob failed its check.
 pub(crate) type Failure = &'static str;
+
+// Blobs are handled as heap byte strings, never as 128 KiB arrays by value: serde and
+// debug builds would copy such arrays on the stack several times over.
 
 fn settings() -> &'static c_kzg::KzgSettings {
     // Precompute 0: verification only needs the plain setup; precomputation speeds up proof
@@ -19,8 +22,8 @@ fn settings() -> &'static c_kzg::KzgSettings {
 /// The blob's versioned hash: `0x01 ++ sha256(commitment)[1..]` of its KZG commitment.
 ///
 /// Spec: EIP-4844 `kzg_to_versioned_hash`; protocol/ecotone/derivation.md#ecotone-blob-retrieval
-pub(crate) fn blob_versioned_hash(blob: &Blob) -> Result<B256, Failure> {
-    let blob = c_kzg::Blob::from_bytes(blob.as_slice()).map_err(|_| "not a valid blob")?;
+pub(crate) fn blob_versioned_hash(blob: &[u8]) -> Result<B256, Failure> {
+    let blob = c_kzg::Blob::from_bytes(blob).map_err(|_| "not a valid blob")?;
     let commitment = settings()
         .blob_to_kzg_commitment(&blob)
         .map_err(|_| "blob has field elements out of range")?;
@@ -30,7 +33,7 @@ pub(crate) fn blob_versioned_hash(blob: &Blob) -> Result<B256, Failure> {
 /// Checks a sidecar: its commitment hashes to `expected`, and its proof shows the blob
 /// matches the commitment. Cheaper than recomputing the commitment.
 pub(crate) fn verify_sidecar(
-    blob: &Blob,
+    blob: &[u8],
     commitment: &FixedBytes<48>,
     proof: &FixedBytes<48>,
     expected: B256,
@@ -38,7 +41,7 @@ pub(crate) fn verify_sidecar(
     if kzg_to_versioned_hash(commitment.as_slice()) != expected {
         return Err("sidecar commitment does not hash to the versioned hash");
     }
-    let c_blob = c_kzg::Blob::from_bytes(blob.as_slice()).map_err(|_| "not a valid blob")?;
+    let c_blob = c_kzg::Blob::from_bytes(blob).map_err(|_| "not a valid blob")?;
     let ok = settings()
         .verify_blob_kzg_proof(
             &c_blob,

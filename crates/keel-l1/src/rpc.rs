@@ -8,7 +8,7 @@ use std::sync::{
 
 use alloy_consensus::{
     Header, ReceiptEnvelope, Sealed, TxEnvelope,
-    proofs::{calculate_receipt_root, calculate_transaction_root},
+    proofs::{calculate_receipt_root, calculate_transaction_root, calculate_withdrawals_root},
 };
 use alloy_eips::{BlockId, BlockNumberOrTag};
 use alloy_network::Ethereum;
@@ -200,6 +200,22 @@ impl L1Client {
                 block_hash: header.hash(),
                 what: InvalidBlockKind::HashesOnly,
             });
+        }
+        if !self.inner.config.trust_rpc {
+            let computed = block
+                .withdrawals
+                .as_ref()
+                .map(|w| calculate_withdrawals_root(w));
+            if computed != header.withdrawals_root {
+                return Err(L1Error::InvalidBlock {
+                    block_number: header.number,
+                    block_hash: header.hash(),
+                    what: InvalidBlockKind::WithdrawalsRoot {
+                        computed,
+                        expected: header.withdrawals_root,
+                    },
+                });
+            }
         }
         let transactions: Vec<TxEnvelope> = block
             .transactions
@@ -437,6 +453,12 @@ fn rpc_error(method: &'static str, block: BlockId, e: TransportError) -> L1Error
                 retryable,
             }
         }
+        RpcError::DeserError { err, .. } => L1Error::Malformed {
+            method,
+            block,
+            // Not the text: a block's JSON can be megabytes.
+            message: err.to_string(),
+        },
         other => L1Error::Transport {
             method,
             block,
