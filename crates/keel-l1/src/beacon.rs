@@ -147,7 +147,8 @@ impl BeaconClient {
         })
     }
 
-    /// Genesis time and slot length, asked of the sources in order once and remembered.
+    /// Genesis time and slot length (unless configured), asked of the sources in order
+    /// once and remembered.
     pub async fn slot_clock(&self) -> Result<SlotClock, L1Error> {
         self.inner
             .clock
@@ -167,10 +168,16 @@ impl BeaconClient {
 
     async fn fetch_clock(&self, base: &Url) -> Result<SlotClock, L1Error> {
         let genesis: Data<Genesis> = self.get_json(base, "eth/v1/beacon/genesis", None).await?;
-        let spec: Data<Spec> = self.get_json(base, "eth/v1/config/spec", None).await?;
+        let seconds_per_slot = match self.inner.config.seconds_per_slot {
+            Some(s) => s,
+            None => {
+                let spec: Data<Spec> = self.get_json(base, "eth/v1/config/spec", None).await?;
+                spec.data.seconds_per_slot
+            }
+        };
         Ok(SlotClock {
             genesis_time: genesis.data.genesis_time,
-            seconds_per_slot: spec.data.seconds_per_slot,
+            seconds_per_slot,
         })
     }
 

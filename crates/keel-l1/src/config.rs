@@ -115,6 +115,10 @@ pub struct BeaconConfig {
     pub blob_cache_size: u32,
     /// Per-request timeout.
     pub request_timeout: Duration,
+    /// The beacon chain's slot length, when known: skips the `/eth/v1/config/spec`
+    /// look-up, for beacon APIs that do not serve it (anvil 1.7 serves genesis and blobs
+    /// only). `None` (the default) asks the source.
+    pub seconds_per_slot: Option<u64>,
     /// Retries of transport failures and 5xx/429 answers, per source.
     pub retry: RetryPolicy,
 }
@@ -128,6 +132,7 @@ impl BeaconConfig {
             // 6 blobs a block (Cancun) for ~20 blocks: 15 MiB of blob data.
             blob_cache_size: 128,
             request_timeout: Duration::from_secs(30),
+            seconds_per_slot: None,
             retry: RetryPolicy::default(),
         }
     }

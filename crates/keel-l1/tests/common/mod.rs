@@ -34,6 +34,20 @@ pub async fn serve<F>(handler: F) -> SocketAddr
 where
     F: Fn(Request) -> (u16, Vec<u8>) + Send + Sync + 'static,
 {
+    let handler = Arc::new(handler);
+    serve_async(move |req| {
+        let handler = Arc::clone(&handler);
+        async move { handler(req) }
+    })
+    .await
+}
+
+/// [`serve`] with an async handler (e.g. a proxy that forwards some requests).
+pub async fn serve_async<F, Fut>(handler: F) -> SocketAddr
+where
+    F: Fn(Request) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = (u16, Vec<u8>)> + Send + 'static,
+{
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let handler = Arc::new(handler);
@@ -47,7 +61,7 @@ where
                 let Some(req) = read_request(&mut sock).await else {
                     return;
                 };
-                let (status, body) = handler(req);
+                let (status, body) = handler(req).await;
                 let head = format!(
                     "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
                     body.len()
