@@ -20,6 +20,7 @@
 //! - [`l2`]: the narrow view of the L2 chain the pipeline needs (implemented by the node
 //!   over the execution client, and by tests in memory).
 //! - [`attributes`]: the payload-attributes builder (op-node's `PreparePayloadAttributes`).
+//! - [`reset`]: finding the sync start after a reorg or restart (op-node's `FindL2Heads`).
 #![cfg_attr(
     test,
     allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
@@ -29,4 +30,5 @@
 pub mod attributes;
 pub mod error;
 pub mod l2;
+pub mod reset;
 pub mod types;

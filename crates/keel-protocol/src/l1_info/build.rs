@@ -11,7 +11,7 @@ use op_alloy_consensus::{L1InfoDepositSource, TxDeposit};
 
 use super::{
     L1BlockInfo, L1BlockInfoBedrock, L1BlockInfoEcotone, L1BlockInfoIsthmus, L1BlockInfoJovian,
-    L1InfoError, L1InfoFormat, jovian::DEFAULT_DA_FOOTPRINT_GAS_SCALAR,
+    L1InfoError, L1InfoFormat,
 };
 use crate::{hardfork::Hardfork, rollup_config::RollupConfig, system_config::SystemConfig};
 
@@ -138,45 +138,6 @@ pub fn l1_info_format(cfg: &RollupConfig, l2_timestamp: u64) -> L1InfoFormat {
     }
 }
 
-/// `(base_fee_scalar, blob_base_fee_scalar)` from the system config's `scalar`, as op-node's
-/// `EcotoneScalars`: version 0 with clean padding gives `(scalar, 0)`; version 0 with dirty
-/// padding gives `(u32::MAX, 0)`; version 1 gives both packed values; anything else fails.
-///
-/// Spec: protocol/system-config.md#scalars, protocol/ecotone/l1-attributes.md
-pub fn ecotone_scalars(scalar: B256) -> Result<(u32, u32), L1InfoError> {
-    let bytes = scalar.0;
-    let word = |at: usize| -> u32 {
-        let mut be = [0u8; 4];
-        if let Some(src) = bytes.get(at..at + 4) {
-            be.copy_from_slice(src);
-        }
-        u32::from_be_bytes(be)
-    };
-    let zero = |range: core::ops::Range<usize>| {
-        bytes.get(range).is_some_and(|s| s.iter().all(|b| *b == 0))
-    };
-    match bytes.first() {
-        Some(0) if zero(1..28) => Ok((word(28), 0)),
-        Some(0) => Ok((u32::MAX, 0)),
-        Some(1) if zero(1..24) => Ok((word(28), word(24))),
-        _ => Err(L1InfoError::InvalidScalar(scalar)),
-    }
-}
-
-/// `(operator_fee_scalar, operator_fee_constant)` from the system config's
-/// `operator_fee_params`: a u32 at bytes 20..24 and a u64 at bytes 24..32.
-///
-/// Spec: protocol/isthmus/system-config.md
-pub fn operator_fee(params: B256) -> (u32, u64) {
-    let (_, tail) = params.0.split_at(20);
-    let (scalar, constant) = tail.split_at(4);
-    let mut s = [0u8; 4];
-    s.copy_from_slice(scalar);
-    let mut c = [0u8; 8];
-    c.copy_from_slice(constant);
-    (u32::from_be_bytes(s), u64::from_be_bytes(c))
-}
-
 /// The L1-attributes values of a new L2 block: origin `origin`, `sequence_number` blocks
 /// into the epoch, at `l2_timestamp`, under `system_config`.
 ///
@@ -202,7 +163,11 @@ pub fn l1_block_info(
             l1_fee_scalar: system_config.scalar.into(),
         }));
     }
-    let (base_fee_scalar, blob_base_fee_scalar) = ecotone_scalars(system_config.scalar)?;
+    let scalars = system_config
+        .ecotone_scalars()
+        .map_err(|_| L1InfoError::InvalidScalar(system_config.scalar))?;
+    let (base_fee_scalar, blob_base_fee_scalar) =
+        (scalars.base_fee_scalar, scalars.blob_base_fee_scalar);
     let head = L1BlockInfoEcotone {
         number: origin.number,
         timestamp: origin.timestamp,
@@ -214,19 +179,18 @@ pub fn l1_block_info(
         base_fee_scalar,
         blob_base_fee_scalar,
     };
-    let (operator_fee_scalar, operator_fee_constant) =
-        operator_fee(system_config.operator_fee_params);
-    let isthmus = L1BlockInfoIsthmus::from_parts(head, operator_fee_scalar, operator_fee_constant);
+    let isthmus = L1BlockInfoIsthmus::from_parts(
+        head,
+        system_config.operator_fee_scalar(),
+        system_config.operator_fee_constant(),
+    );
     Ok(match format {
         L1InfoFormat::Bedrock | L1InfoFormat::Ecotone => L1BlockInfo::Ecotone(head),
         L1InfoFormat::Isthmus => L1BlockInfo::Isthmus(isthmus),
-        L1InfoFormat::Jovian => {
-            let scalar = match system_config.da_footprint_gas_scalar {
-                0 => DEFAULT_DA_FOOTPRINT_GAS_SCALAR,
-                s => s,
-            };
-            L1BlockInfo::Jovian(L1BlockInfoJovian::from_parts(isthmus, scalar))
-        }
+        L1InfoFormat::Jovian => L1BlockInfo::Jovian(L1BlockInfoJovian::from_parts(
+            isthmus,
+            system_config.effective_da_footprint_gas_scalar(),
+        )),
     })
 }
 
@@ -278,19 +242,21 @@ mod tests {
 
     #[test]
     fn scalars_follow_op_node() {
-        assert_eq!(ecotone_scalars(B256::with_last_byte(7)).unwrap(), (7, 0));
+        let scalars = |scalar: B256| {
+            SystemConfig {
+                scalar,
+                ..Default::default()
+            }
+            .ecotone_scalars()
+            .map(|s| (s.base_fee_scalar, s.blob_base_fee_scalar))
+        };
+        assert_eq!(scalars(B256::with_last_byte(7)).unwrap(), (7, 0));
         let dirty = b256!("0x0000000000000000000000000000000000000000000000000000000100000007");
-        assert_eq!(ecotone_scalars(dirty).unwrap(), (u32::MAX, 0));
+        assert_eq!(scalars(dirty).unwrap(), (u32::MAX, 0));
         let v1 = b256!("0x010000000000000000000000000000000000000000000000000c5fc500000558");
-        assert_eq!(ecotone_scalars(v1).unwrap(), (1368, 810_949));
+        assert_eq!(scalars(v1).unwrap(), (1368, 810_949));
         let v1_dirty = b256!("0x010000000000000000000000000000000000000000000001000c5fc500000558");
-        assert!(ecotone_scalars(v1_dirty).is_err());
-        assert!(ecotone_scalars(B256::repeat_byte(2)).is_err());
-    }
-
-    #[test]
-    fn operator_fee_layout() {
-        let p = b256!("0x000000000000000000000000000000000000000000004e2000000000000001f4");
-        assert_eq!(operator_fee(p), (20_000, 500));
+        assert!(scalars(v1_dirty).is_err());
+        assert!(scalars(B256::repeat_byte(2)).is_err());
     }
 }

@@ -15,12 +15,7 @@ pub const SELECTOR: [u8; 4] = [0x3d, 0xb6, 0xbe, 0x2b];
 /// Spec: protocol/jovian/l1-attributes.md
 pub const LEN: usize = super::isthmus::LEN + 2;
 
-/// The DA footprint gas scalar the L1-attributes deposit carries when the system config's
-/// is 0.
-///
-/// Spec: protocol/jovian/l1-attributes.md ("If that value is `0`, then a default of `400`
-/// is set")
-pub const DEFAULT_DA_FOOTPRINT_GAS_SCALAR: u16 = 400;
+pub use crate::system_config::DEFAULT_DA_FOOTPRINT_GAS_SCALAR;
 
 /// The fields of a Jovian L1-attributes call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]

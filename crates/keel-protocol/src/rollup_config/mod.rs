@@ -30,14 +30,6 @@ use crate::{
 ///
 /// Spec: protocol/fjord/derivation.md#constant-maximum-sequencer-drift
 pub const MAX_SEQUENCER_DRIFT_FJORD: u64 = 1800;
-/// `MAX_RLP_BYTES_PER_CHANNEL` before Fjord.
-///
-/// Spec: protocol/derivation.md#protocol-parameters
-pub const MAX_RLP_BYTES_PER_CHANNEL_BEDROCK: u64 = 10_000_000;
-/// `MAX_RLP_BYTES_PER_CHANNEL` from Fjord on.
-///
-/// Spec: protocol/fjord/derivation.md#increasing-max_rlp_bytes_per_channel-and-max_channel_bank_size
-pub const MAX_RLP_BYTES_PER_CHANNEL_FJORD: u64 = 100_000_000;
 /// `MAX_CHANNEL_BANK_SIZE` before Fjord.
 ///
 /// Spec: protocol/derivation.md#protocol-parameters
@@ -277,12 +269,8 @@ impl RollupConfig {
     /// `MAX_RLP_BYTES_PER_CHANNEL` at `timestamp` (op-node passes the L1 origin time).
     ///
     /// Spec: protocol/fjord/derivation.md#increasing-max_rlp_bytes_per_channel-and-max_channel_bank_size
-    pub const fn max_rlp_bytes_per_channel(&self, timestamp: u64) -> u64 {
-        if self.is_active(Hardfork::Fjord, timestamp) {
-            MAX_RLP_BYTES_PER_CHANNEL_FJORD
-        } else {
-            MAX_RLP_BYTES_PER_CHANNEL_BEDROCK
-        }
+    pub const fn max_rlp_bytes_per_channel(&self, timestamp: u64) -> usize {
+        crate::compression::max_rlp_bytes_per_channel(self.is_active(Hardfork::Fjord, timestamp))
     }
 
     /// `MAX_CHANNEL_BANK_SIZE` at `timestamp` (op-node passes the L1 origin time).

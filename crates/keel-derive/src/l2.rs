@@ -1,1 +1,0 @@
-//! TODO: the narrow L2 chain view the pipeline needs.
