@@ -124,27 +124,6 @@ async fn start_anvil(bin: &Path) -> Anvil {
     }
 }
 
-/// The spec's blob encoding, version 0 (protocol/ecotone/derivation.md#blob-encoding):
-/// `version, uint24 length, data`, zero-padded, 127 bytes into each 4 field elements.
-fn op_encode_blob(data: &[u8]) -> Vec<u8> {
-    let mut stream = vec![0u8; 130_048];
-    stream[1..4].copy_from_slice(&(data.len() as u32).to_be_bytes()[1..]);
-    stream[4..4 + data.len()].copy_from_slice(data);
-    let mut blob = Vec::with_capacity(131_072);
-    for c in stream.chunks(127) {
-        let (x, y, z) = (c[31], c[63], c[95]);
-        blob.push(x & 0x3f);
-        blob.extend_from_slice(&c[0..31]);
-        blob.push((y & 0x0f) | ((x & 0xc0) >> 2));
-        blob.extend_from_slice(&c[32..63]);
-        blob.push(z & 0x3f);
-        blob.extend_from_slice(&c[64..95]);
-        blob.push(((z & 0xc0) >> 2) | ((y & 0xf0) >> 4));
-        blob.extend_from_slice(&c[96..127]);
-    }
-    blob
-}
-
 fn sign_1559(
     key: &PrivateKeySigner,
     chain_id: u64,
@@ -279,7 +258,9 @@ async fn run(bin: &Path) {
     // opaque to this crate).
     let calldata: Vec<u8> = [&[0u8][..], b"keel calldata frame"].concat();
     let blob_data: Vec<u8> = [&[0u8][..], &[0xab; 5000][..]].concat();
-    let blob = op_encode_blob(&blob_data);
+    let blob = keel_protocol::blob::encode_blob(&blob_data)
+        .unwrap()
+        .to_vec();
     let (blob_tx, blob_hash) = sign_blob_tx(&batcher, chain_id, 1, &blob);
     for raw in [
         sign_1559(&batcher, chain_id, 0, INBOX, &calldata),
@@ -394,5 +375,9 @@ async fn run(bin: &Path) {
         let blobs = beacon.blobs(block.header.timestamp, &hashes).await.unwrap();
         assert_eq!(blobs.len(), 1);
         assert_eq!(blobs[0].as_ref(), blob.as_slice(), "{prefer:?}");
+        assert_eq!(
+            keel_protocol::blob::decode_blob(&blobs[0]).unwrap(),
+            blob_data
+        );
     }
 }
