@@ -84,3 +84,87 @@ pub fn batcher_transactions(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_consensus::{SignableTransaction, TxEip1559, TxEip4844, TxEip4844Variant, TxLegacy};
+    use alloy_network::TxSignerSync;
+    use alloy_primitives::{TxKind, U256, address};
+    use alloy_signer_local::PrivateKeySigner;
+
+    const INBOX: Address = address!("ff00000000000000000000000000000000000010");
+
+    fn key(n: u8) -> PrivateKeySigner {
+        PrivateKeySigner::from_bytes(&B256::repeat_byte(n)).unwrap()
+    }
+
+    fn calldata_tx(k: &PrivateKeySigner, to: Address, data: &[u8], legacy: bool) -> TxEnvelope {
+        if legacy {
+            let mut tx = TxLegacy {
+                chain_id: Some(1),
+                to: TxKind::Call(to),
+                gas_limit: 50_000,
+                input: Bytes::copy_from_slice(data),
+                ..Default::default()
+            };
+            let sig = k.sign_transaction_sync(&mut tx).unwrap();
+            tx.into_signed(sig).into()
+        } else {
+            let mut tx = TxEip1559 {
+                chain_id: 1,
+                to: TxKind::Call(to),
+                gas_limit: 50_000,
+                value: U256::ZERO,
+                input: Bytes::copy_from_slice(data),
+                ..Default::default()
+            };
+            let sig = k.sign_transaction_sync(&mut tx).unwrap();
+            tx.into_signed(sig).into()
+        }
+    }
+
+    fn blob_tx(k: &PrivateKeySigner, to: Address, hashes: Vec<B256>) -> TxEnvelope {
+        let mut tx = TxEip4844Variant::TxEip4844(TxEip4844 {
+            chain_id: 1,
+            to,
+            gas_limit: 50_000,
+            blob_versioned_hashes: hashes,
+            // Calldata on a blob transaction is ignored.
+            input: Bytes::from_static(b"\x00ignored"),
+            ..Default::default()
+        });
+        let sig = k.sign_transaction_sync(&mut tx).unwrap();
+        TxEnvelope::Eip4844(tx.into_signed(sig))
+    }
+
+    #[test]
+    fn picks_batcher_txs_and_counts_every_blob() {
+        let (batcher, other) = (key(1), key(2));
+        let h = |n| B256::repeat_byte(n);
+        let txs = vec![
+            calldata_tx(&batcher, INBOX, b"\x00a", false),
+            blob_tx(&other, INBOX, vec![h(1), h(2)]), // stranger: blobs 0, 1
+            calldata_tx(&other, INBOX, b"\x00b", false), // stranger
+            blob_tx(&batcher, INBOX, vec![h(3)]),     // blob 2
+            calldata_tx(&batcher, Address::ZERO, b"\x00c", true), // not the inbox
+            blob_tx(&batcher, Address::ZERO, vec![h(4)]), // blob 3, not the inbox
+            calldata_tx(&batcher, INBOX, b"\x00d", true),
+            blob_tx(&batcher, INBOX, vec![h(5), h(6)]), // blobs 4, 5
+        ];
+        let got = batcher_transactions(&txs, INBOX, batcher.address());
+        let summary: Vec<_> = got.iter().map(|t| (t.tx_index, t.data.clone())).collect();
+        let ih = |index, n| IndexedBlobHash { index, hash: h(n) };
+        assert_eq!(
+            summary,
+            vec![
+                (0, BatcherData::Calldata(Bytes::from_static(b"\x00a"))),
+                (3, BatcherData::Blobs(vec![ih(2, 3)])),
+                (6, BatcherData::Calldata(Bytes::from_static(b"\x00d"))),
+                (7, BatcherData::Blobs(vec![ih(4, 5), ih(5, 6)])),
+            ]
+        );
+        assert_eq!(got[0].tx_hash, *txs[0].tx_hash());
+        assert!(batcher_transactions(&txs, INBOX, Address::ZERO).is_empty());
+    }
+}
