@@ -16,6 +16,8 @@
 //! # Layout
 //!
 //! - [`types`]: L1 and L2 block references and the L1 block data the pipeline consumes.
+//! - [`stages`]: the spec's pipeline stages (L1 traversal, retrieval, frame queue, channel
+//!   bank / assembler, ...), each a push-based state machine.
 //! - [`error`]: the crate's error and its class.
 //! - [`l2`]: the narrow view of the L2 chain the pipeline needs (implemented by the node
 //!   over the execution client, and by tests in memory).
@@ -32,3 +34,6 @@ pub mod error;
 pub mod l2;
 pub mod reset;
 pub mod types;
+
+// The pipeline's stages (kept in their own group so module additions above merge cleanly).
+pub mod stages;

@@ -1,5 +1,6 @@
 //! Block references and the L1 block data handed to the pipeline.
 
+use alloy_consensus::{Header, ReceiptEnvelope, TxEnvelope};
 use alloy_primitives::B256;
 use keel_protocol::rollup_config::BlockId;
 use serde::{Deserialize, Serialize};
@@ -52,6 +53,48 @@ impl L2BlockRef {
         BlockId {
             hash: self.hash,
             number: self.number,
+        }
+    }
+}
+
+/// One L1 block as the pipeline consumes it: its reference, header, signed transactions and
+/// receipts.
+///
+/// Senders are recovered from the signatures inside the pipeline (L1 retrieval), never taken
+/// from an RPC's `from` field. The caller is trusted to have checked that `block_ref.hash` is
+/// the hash of `header` and that transactions and receipts belong to it (`keel-l1` verifies
+/// the roots); [`L1BlockInput::new`] builds a consistent value from a header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct L1BlockInput {
+    /// The block's reference (hash, number, parent hash, timestamp).
+    pub block_ref: L1BlockRef,
+    /// The block header.
+    pub header: Header,
+    /// The block's transactions, in block order.
+    pub transactions: Vec<TxEnvelope>,
+    /// The block's receipts, one per transaction, in block order.
+    pub receipts: Vec<ReceiptEnvelope>,
+}
+
+impl L1BlockInput {
+    /// Builds the input from a header and its body, computing the block reference (and so the
+    /// block hash) from the header.
+    pub fn new(
+        header: Header,
+        transactions: Vec<TxEnvelope>,
+        receipts: Vec<ReceiptEnvelope>,
+    ) -> Self {
+        let block_ref = L1BlockRef {
+            hash: header.hash_slow(),
+            number: header.number,
+            parent_hash: header.parent_hash,
+            timestamp: header.timestamp,
+        };
+        Self {
+            block_ref,
+            header,
+            transactions,
+            receipts,
         }
     }
 }

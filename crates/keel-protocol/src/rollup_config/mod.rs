@@ -25,6 +25,8 @@ use crate::{
     system_config::SystemConfig,
 };
 
+pub use crate::compression::{MAX_RLP_BYTES_PER_CHANNEL_BEDROCK, MAX_RLP_BYTES_PER_CHANNEL_FJORD};
+
 /// Maximum sequencer drift from Fjord on, in seconds; before Fjord it is the chain's
 /// `max_sequencer_drift`.
 ///
