@@ -6,6 +6,7 @@ use std::{collections::HashMap, sync::Arc};
 
 use alloy_eips::eip4844::IndexedBlobHash;
 use alloy_primitives::{B256, Bytes, FixedBytes};
+use keel_protocol::blob::BLOB_SIZE;
 use serde::{Deserialize, de::DeserializeOwned};
 use tokio::sync::OnceCell;
 use url::Url;
@@ -181,19 +182,20 @@ impl BeaconClient {
         })
     }
 
-    /// The blobs committed to by `hashes` (each exactly
-    /// [`alloy_eips::eip4844::BYTES_PER_BLOB`] bytes, checked by KZG), in the same order, for the L1 block with
+    /// The blobs committed to by `hashes`, in the same order, for the L1 block with
     /// timestamp `timestamp`. Each blob is checked against its versioned hash before it is
     /// returned or cached; a source that fails or returns a wrong blob is passed over for
     /// the next one.
     ///
     /// Spec: protocol/ecotone/derivation.md#ecotone-blob-retrieval (the blob "MUST, if the
     /// source is untrusted, be cryptographically verified against its versioned hash").
+    ///
+    /// The result is what `keel_derive::stages::retrieval::resolve` takes.
     pub async fn blobs(
         &self,
         timestamp: u64,
         hashes: &[IndexedBlobHash],
-    ) -> Result<Vec<Bytes>, L1Error> {
+    ) -> Result<Vec<Box<[u8; BLOB_SIZE]>>, L1Error> {
         let mut found: HashMap<B256, Bytes> = HashMap::new();
         let mut missing = Vec::new();
         for h in hashes {
@@ -217,7 +219,10 @@ impl BeaconClient {
             .map(|h| {
                 found
                     .get(&h.hash)
-                    .cloned()
+                    // On the heap throughout; the KZG check already fixed the length.
+                    .and_then(|b| {
+                        Box::<[u8; BLOB_SIZE]>::try_from(b.to_vec().into_boxed_slice()).ok()
+                    })
                     .ok_or_else(|| L1Error::BeaconMalformed {
                         url: String::new(),
                         message: format!("blob {} lost between fetch and return", h.hash),

@@ -14,13 +14,17 @@
 //! Everything kept is bounded: LRU caches sized by config, beacon responses capped at
 //! [`beacon::MAX_BEACON_RESPONSE`], retries capped by [`RetryPolicy::max_attempts`].
 //!
+//! What it returns is shaped for the pipeline: [`L1Client::block_input_by_number`] gives
+//! `keel_derive`'s `L1BlockInput` (header, transactions, receipts), whose batcher
+//! transactions the retrieval stage (`keel_derive::stages::retrieval::batcher_data`) picks;
+//! [`BeaconClient::blobs`] gives the blobs it then asks for, as `resolve` takes them.
+//!
 //! # Layout
 //!
 //! - [`rpc`]: [`L1Client`], JSON-RPC through an alloy provider: blocks by number and hash,
 //!   receipts (`eth_getBlockReceipts` or per transaction), head / safe / finalized.
 //! - [`beacon`]: [`BeaconClient`], blobs from the beacon API (`blobs` and `blob_sidecars`
 //!   endpoints, fallback sources), slot clock.
-//! - [`select`]: the pure pick of a block's batcher transactions, for the retrieval stage.
 //! - [`config`], [`error`]: configuration, the error and its class.
 #![cfg_attr(
     test,
@@ -35,10 +39,8 @@ pub mod error;
 mod kzg;
 mod retry;
 pub mod rpc;
-pub mod select;
 
 pub use beacon::{BeaconClient, SlotClock};
 pub use config::{BeaconConfig, BlobEndpoint, L1Config, ReceiptsMethod, RetryPolicy};
 pub use error::{ErrorClass, InvalidBlockKind, L1Error};
 pub use rpc::{L1Block, L1Client, L1Receipt};
-pub use select::{BatcherData, BatcherTx, batcher_transactions};

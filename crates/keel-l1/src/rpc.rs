@@ -16,7 +16,7 @@ use alloy_primitives::{B256, Log};
 use alloy_provider::{Provider, RootProvider};
 use alloy_rpc_types_eth::{Block, TransactionReceipt};
 use alloy_transport::{TransportError, TransportErrorKind};
-use keel_derive::types::L1BlockRef;
+use keel_derive::types::{L1BlockInput, L1BlockRef};
 
 use crate::{
     cache::Cache,
@@ -322,6 +322,30 @@ impl L1Client {
         }
         let block = self.block_by_hash(hash).await?;
         self.receipts(&block).await
+    }
+
+    /// The canonical block at `number` with its receipts, as the derivation pipeline takes
+    /// it (L1 traversal and retrieval).
+    pub async fn block_input_by_number(&self, number: u64) -> Result<L1BlockInput, L1Error> {
+        let block = self.block_by_number(number).await?;
+        self.block_input(&block).await
+    }
+
+    /// The block with hash `hash` with its receipts, as the derivation pipeline takes it.
+    pub async fn block_input_by_hash(&self, hash: B256) -> Result<L1BlockInput, L1Error> {
+        let block = self.block_by_hash(hash).await?;
+        self.block_input(&block).await
+    }
+
+    async fn block_input(&self, block: &L1Block) -> Result<L1BlockInput, L1Error> {
+        let receipts = self.receipts(block).await?;
+        Ok(L1BlockInput {
+            // The sealed hash: recomputed and checked already unless the RPC is trusted.
+            block_ref: block.block_ref(),
+            header: block.header.inner().clone(),
+            transactions: block.transactions.clone(),
+            receipts: receipts.as_ref().clone(),
+        })
     }
 
     async fn block_receipts(&self, hash: B256) -> Result<Vec<TransactionReceipt>, L1Error> {

@@ -10,9 +10,10 @@
 //! A batcher posts one calldata transaction and one blob transaction to the batch inbox
 //! (plus a stranger's transaction to the inbox and a batcher transaction elsewhere, both to
 //! be ignored); the block is read back through [`L1Client`] (block, transactions, receipts
-//! by both methods, head / safe / finalized), the batcher transactions picked with
-//! [`keel_l1::batcher_transactions`], and the blob read back through [`BeaconClient`] from
-//! anvil's beacon API and checked against its versioned hash.
+//! by both methods, head / safe / finalized), handed to the pipeline's L1 retrieval stage
+//! (`keel_derive::stages::retrieval`), whose blob request is served by [`BeaconClient`] from
+//! anvil's beacon API (each blob checked against its versioned hash), and the batcher data
+//! comes out as posted.
 //!
 //! Anvil 1.7.1 serves `/eth/v1/beacon/genesis` and `/eth/v1/beacon/blobs/{block}`, answers
 //! `/eth/v1/beacon/blob_sidecars` with 410 Gone, and has no `/eth/v1/config/spec`; so the
@@ -38,6 +39,7 @@ use std::{
 use alloy_consensus::{
     SignableTransaction, TxEip1559, TxEip4844, TxEip4844Variant, TxEip4844WithSidecar, TxEnvelope,
 };
+use alloy_eips::eip4844::IndexedBlobHash;
 use alloy_eips::{
     eip2718::Encodable2718,
     eip4844::{BlobTransactionSidecar, kzg_to_versioned_hash},
@@ -47,10 +49,9 @@ use alloy_network::{Ethereum, TxSignerSync};
 use alloy_primitives::{Address, B256, Bytes, FixedBytes, TxKind, U256, address};
 use alloy_provider::{Provider, RootProvider};
 use alloy_signer_local::PrivateKeySigner;
-use keel_l1::{
-    BatcherData, BeaconClient, BeaconConfig, BlobEndpoint, L1Client, L1Config, ReceiptsMethod,
-    batcher_transactions,
-};
+use keel_derive::stages::retrieval::{self, DataItem};
+use keel_l1::{BeaconClient, BeaconConfig, BlobEndpoint, L1Client, L1Config, ReceiptsMethod};
+use keel_protocol::{hardfork::HardforkTimes, rollup_config::RollupConfig};
 use tokio::{
     io::{AsyncBufReadExt, BufReader},
     process::{Child, Command},
@@ -343,22 +344,43 @@ async fn run(bin: &Path) {
         "one receipt request per transaction"
     );
 
-    // Retrieval's input: the batcher's two inbox transactions, in block order.
-    let picked = batcher_transactions(&block.transactions, INBOX, batcher.address());
-    assert_eq!(picked.len(), 2, "{picked:?}");
-    let mut hashes = None;
-    for tx in &picked {
-        match &tx.data {
-            BatcherData::Calldata(d) => assert_eq!(d.as_ref(), calldata.as_slice()),
-            BatcherData::Blobs(h) => {
-                assert_eq!(h.len(), 1);
-                assert_eq!(h[0].hash, blob_hash);
-                assert_eq!(h[0].index, 0, "the block's only blob");
-                hashes = Some(h.clone());
-            }
-        }
-    }
-    let hashes = hashes.expect("a blob batcher transaction");
+    // L1 retrieval picks the batcher's two inbox transactions, in block order.
+    let rollup = RollupConfig {
+        l1_chain_id: chain_id,
+        batch_inbox_address: INBOX,
+        hardforks: HardforkTimes {
+            regolith_time: Some(0),
+            canyon_time: Some(0),
+            delta_time: Some(0),
+            ecotone_time: Some(0),
+            ..HardforkTimes::default()
+        },
+        ..RollupConfig::default()
+    };
+    let input = l1.block_input_by_number(1).await.unwrap();
+    assert_eq!(input.block_ref, block.block_ref());
+    assert_eq!(input.receipts, *receipts);
+    let items = retrieval::batcher_data(&input, &rollup, batcher.address());
+    assert_eq!(
+        items,
+        vec![
+            DataItem::Calldata(Bytes::from(calldata.clone())),
+            DataItem::Blob {
+                index: 0,
+                hash: blob_hash
+            },
+        ]
+    );
+    let hashes: Vec<IndexedBlobHash> = items
+        .iter()
+        .filter_map(|i| match i {
+            DataItem::Blob { index, hash } => Some(IndexedBlobHash {
+                index: *index,
+                hash: *hash,
+            }),
+            DataItem::Calldata(_) => None,
+        })
+        .collect();
 
     // Blobs through anvil's beacon API, verified by KZG against the versioned hash; once
     // preferring /blobs, once preferring /blob_sidecars (which anvil answers 410 Gone).
@@ -374,10 +396,17 @@ async fn run(bin: &Path) {
         assert_eq!(clock.slot(block.header.timestamp).unwrap(), 1);
         let blobs = beacon.blobs(block.header.timestamp, &hashes).await.unwrap();
         assert_eq!(blobs.len(), 1);
-        assert_eq!(blobs[0].as_ref(), blob.as_slice(), "{prefer:?}");
+        assert_eq!(blobs[0].as_slice(), blob.as_slice(), "{prefer:?}");
+        // The pipeline's own checks and decoding take them as they are.
+        retrieval::verify_blobs(&items, &blobs).unwrap();
+        let resolved = retrieval::resolve(items.clone(), &blobs).unwrap();
+        assert!(resolved.skipped.is_empty());
         assert_eq!(
-            keel_protocol::blob::decode_blob(&blobs[0]).unwrap(),
-            blob_data
+            resolved.data,
+            vec![
+                Bytes::from(calldata.clone()),
+                Bytes::from(blob_data.clone())
+            ]
         );
     }
 }
