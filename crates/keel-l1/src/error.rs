@@ -16,8 +16,11 @@ pub use keel_derive::error::ErrorClass;
 pub enum L1Error {
     /// The JSON-RPC transport failed: connection refused, timeout, HTTP 5xx or 429, a
     /// response that is not JSON-RPC.
-    #[error("L1 RPC transport error during {method} ({block}): {message}")]
+    #[error("L1 RPC {endpoint}: transport error during {method} ({block}): {message}")]
     Transport {
+        /// The node, as scheme, host and port only (an RPC URL's path and query often hold an
+        /// API key).
+        endpoint: String,
         /// The JSON-RPC method.
         method: &'static str,
         /// The block asked for.
@@ -28,8 +31,11 @@ pub enum L1Error {
         retryable: bool,
     },
     /// The node answered with a JSON-RPC error object.
-    #[error("L1 RPC {method} ({block}) returned error {code}: {message}")]
+    #[error("L1 RPC {endpoint}: {method} ({block}) returned error {code}: {message}")]
     Rpc {
+        /// The node, as scheme, host and port only (an RPC URL's path and query often hold an
+        /// API key).
+        endpoint: String,
         /// The JSON-RPC method.
         method: &'static str,
         /// The block asked for.
@@ -41,8 +47,11 @@ pub enum L1Error {
     },
     /// The node's answer is not the JSON the method defines (a `null` transaction, a
     /// missing field, an unknown transaction type).
-    #[error("L1 RPC {method} ({block}) returned malformed data: {message}")]
+    #[error("L1 RPC {endpoint}: {method} ({block}) returned malformed data: {message}")]
     Malformed {
+        /// The node, as scheme, host and port only (an RPC URL's path and query often hold an
+        /// API key).
+        endpoint: String,
         /// The JSON-RPC method.
         method: &'static str,
         /// The block asked for.

@@ -33,6 +33,7 @@ mod tests {
 
     fn transport() -> L1Error {
         L1Error::Transport {
+            endpoint: "http://127.0.0.1:8545".into(),
             method: "eth_blockNumber",
             block: BlockId::latest(),
             message: "refused".into(),

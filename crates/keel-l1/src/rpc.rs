@@ -76,6 +76,8 @@ pub struct L1Client {
 
 struct Inner {
     provider: RootProvider<Ethereum>,
+    /// Scheme, host and port of the node, for errors.
+    endpoint: String,
     config: L1Config,
     blocks: Cache<B256, Arc<L1Block>>,
     receipts: Cache<B256, Arc<Vec<L1Receipt>>>,
@@ -86,8 +88,8 @@ struct Inner {
 
 impl std::fmt::Debug for L1Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // No URL: L1 RPC URLs often carry an API key.
         f.debug_struct("L1Client")
+            .field("endpoint", &self.inner.endpoint)
             .field("config", &self.inner.config)
             .finish_non_exhaustive()
     }
@@ -96,16 +98,24 @@ impl std::fmt::Debug for L1Client {
 impl L1Client {
     /// A client over HTTP(S) JSON-RPC at `url`.
     pub fn new_http(url: &str, config: L1Config) -> Result<Self, L1Error> {
-        let url = url
+        let url: url::Url = url
             .parse()
             .map_err(|e| L1Error::Config(format!("L1 RPC URL: {e}")))?;
-        Ok(Self::new(RootProvider::new_http(url), config))
+        let endpoint = format!(
+            "{}://{}{}",
+            url.scheme(),
+            url.host_str().unwrap_or_default(),
+            url.port().map(|p| format!(":{p}")).unwrap_or_default()
+        );
+        Ok(Self::new(RootProvider::new_http(url), endpoint, config))
     }
 
-    /// A client over any alloy provider (tests use this with other transports).
-    pub fn new(provider: RootProvider<Ethereum>, config: L1Config) -> Self {
+    /// A client over any alloy provider; `endpoint` names the node in errors (give no
+    /// secrets: scheme, host and port).
+    pub fn new(provider: RootProvider<Ethereum>, endpoint: String, config: L1Config) -> Self {
         Self {
             inner: Arc::new(Inner {
+                endpoint,
                 blocks: Cache::new(config.block_cache_size),
                 receipts: Cache::new(config.receipts_cache_size),
                 provider,
@@ -145,7 +155,7 @@ impl L1Client {
                 .get_block(id)
                 .hashes()
                 .await
-                .map_err(|e| rpc_error("eth_getBlockByNumber", id, e))?
+                .map_err(|e| rpc_error(&self.inner.endpoint, "eth_getBlockByNumber", id, e))?
                 .ok_or(L1Error::BlockNotFound { block: id })
         })
         .await?;
@@ -189,7 +199,7 @@ impl L1Client {
                 .get_block(id)
                 .full()
                 .await
-                .map_err(|e| rpc_error(method_for(id), id, e))?
+                .map_err(|e| rpc_error(&self.inner.endpoint, method_for(id), id, e))?
                 .ok_or(L1Error::BlockNotFound { block: id })
         })
         .await?;
@@ -355,7 +365,7 @@ impl L1Client {
                 .provider
                 .get_block_receipts(id)
                 .await
-                .map_err(|e| rpc_error("eth_getBlockReceipts", id, e))?
+                .map_err(|e| rpc_error(&self.inner.endpoint, "eth_getBlockReceipts", id, e))?
                 .ok_or(L1Error::BlockNotFound { block: id })
         })
         .await
@@ -374,7 +384,9 @@ impl L1Client {
                     .provider
                     .get_transaction_receipt(tx_hash)
                     .await
-                    .map_err(|e| rpc_error("eth_getTransactionReceipt", id, e))?
+                    .map_err(|e| {
+                        rpc_error(&self.inner.endpoint, "eth_getTransactionReceipt", id, e)
+                    })?
                     .ok_or(L1Error::ReceiptNotFound {
                         block_hash: hash,
                         tx_hash,
@@ -452,10 +464,12 @@ fn is_unsupported(e: &L1Error) -> bool {
 }
 
 /// Maps alloy's transport error to ours, deciding what is worth retrying.
-fn rpc_error(method: &'static str, block: BlockId, e: TransportError) -> L1Error {
+fn rpc_error(endpoint: &str, method: &'static str, block: BlockId, e: TransportError) -> L1Error {
+    let endpoint = endpoint.to_owned();
     use alloy_json_rpc::RpcError;
     match e {
         RpcError::ErrorResp(p) => L1Error::Rpc {
+            endpoint,
             method,
             block,
             code: p.code,
@@ -471,6 +485,7 @@ fn rpc_error(method: &'static str, block: BlockId, e: TransportError) -> L1Error
                 other => other.is_retry_err(),
             };
             L1Error::Transport {
+                endpoint,
                 method,
                 block,
                 message: kind.to_string(),
@@ -478,12 +493,14 @@ fn rpc_error(method: &'static str, block: BlockId, e: TransportError) -> L1Error
             }
         }
         RpcError::DeserError { err, .. } => L1Error::Malformed {
+            endpoint,
             method,
             block,
             // Not the text: a block's JSON can be megabytes.
             message: err.to_string(),
         },
         other => L1Error::Transport {
+            endpoint,
             method,
             block,
             message: other.to_string(),
@@ -499,6 +516,7 @@ mod tests {
     #[test]
     fn unsupported_detection() {
         let rpc = |code, msg: &str| L1Error::Rpc {
+            endpoint: String::new(),
             method: "eth_getBlockReceipts",
             block: BlockId::latest(),
             code,
@@ -519,6 +537,7 @@ mod tests {
     fn http_errors_classified() {
         let e = |status| {
             rpc_error(
+                "",
                 "eth_getBlockByNumber",
                 BlockId::latest(),
                 TransportErrorKind::http_error(status, String::new()),
@@ -528,7 +547,12 @@ mod tests {
         assert!(e(429).is_retryable());
         assert!(!e(401).is_retryable());
         assert!(matches!(
-            rpc_error("m", BlockId::latest(), alloy_json_rpc::RpcError::NullResp),
+            rpc_error(
+                "",
+                "m",
+                BlockId::latest(),
+                alloy_json_rpc::RpcError::NullResp
+            ),
             L1Error::BlockNotFound { .. }
         ));
     }

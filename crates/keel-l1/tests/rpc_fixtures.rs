@@ -9,7 +9,13 @@
 
 mod common;
 
-use std::sync::Arc;
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
 
 use alloy_eips::BlockNumberOrTag;
 use alloy_primitives::B256;
@@ -185,10 +191,10 @@ async fn header_refs_verify_or_fail() {
 
 #[tokio::test]
 async fn not_found_is_temporary_and_not_retried() {
-    let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let calls = Arc::new(AtomicUsize::new(0));
     let c2 = Arc::clone(&calls);
     let addr = common::serve(move |req| {
-        c2.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        c2.fetch_add(1, Ordering::SeqCst);
         (200, common::rpc_result(&req.body, "null"))
     })
     .await;
@@ -196,25 +202,27 @@ async fn not_found_is_temporary_and_not_retried() {
     let e = client.block_by_number(7).await.unwrap_err();
     assert!(matches!(e, L1Error::BlockNotFound { .. }), "{e}");
     assert_eq!(e.class(), ErrorClass::Temporary);
-    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
 }
 
 #[tokio::test]
 async fn server_errors_are_retried_then_reported() {
-    let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let calls = Arc::new(AtomicUsize::new(0));
     let c2 = Arc::clone(&calls);
     let addr = common::serve(move |_| {
-        c2.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        c2.fetch_add(1, Ordering::SeqCst);
         (503, b"{}".to_vec())
     })
     .await;
     let retry = RetryPolicy {
         max_attempts: 3,
-        initial_backoff: std::time::Duration::from_millis(1),
-        max_backoff: std::time::Duration::from_millis(2),
+        initial_backoff: Duration::from_millis(1),
+        max_backoff: Duration::from_millis(2),
     };
+    // An API key in the URL's path must not leak into errors.
+    let url = format!("http://{addr}/v3/SECRETKEY");
     let client = L1Client::new_http(
-        &format!("http://{addr}"),
+        &url,
         L1Config {
             retry,
             ..L1Config::default()
@@ -232,5 +240,40 @@ async fn server_errors_are_retried_then_reported() {
         ),
         "{e}"
     );
-    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 3);
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+    let shown = e.to_string();
+    assert!(
+        shown.contains(&addr.to_string()) && !shown.contains("SECRETKEY"),
+        "{shown}"
+    );
+    assert!(!format!("{client:?}").contains("SECRETKEY"));
+}
+
+#[tokio::test]
+async fn blocks_by_hash_come_from_the_cache_the_second_time() {
+    let file = "l1-rpc-blocks/blocks/pre-shanghai-success_data.json";
+    let calls = Arc::new(AtomicUsize::new(0));
+    let c2 = Arc::clone(&calls);
+    let block = String::from_utf8(common::read(file)).unwrap();
+    let addr = common::serve(move |req| {
+        c2.fetch_add(1, Ordering::SeqCst);
+        (200, common::rpc_result(&req.body, &block))
+    })
+    .await;
+    let url = format!("http://{addr}");
+    let want = hash_of(file);
+    let client = L1Client::new_http(&url, L1Config::default()).unwrap();
+    let a = client.block_by_hash(want).await.unwrap();
+    let b = client.block_by_hash(want).await.unwrap();
+    assert!(Arc::ptr_eq(&a, &b));
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    // A cache of size 0 asks every time.
+    let config = L1Config {
+        block_cache_size: 0,
+        ..L1Config::default()
+    };
+    let uncached = L1Client::new_http(&url, config).unwrap();
+    uncached.block_by_hash(want).await.unwrap();
+    uncached.block_by_hash(want).await.unwrap();
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
 }
