@@ -73,6 +73,8 @@ pub struct L1Config {
     pub receipts_cache_size: u32,
     /// How receipts are fetched.
     pub receipts_method: ReceiptsMethod,
+    /// Per-transaction receipt requests in flight at once (at least 1 is used).
+    pub receipts_concurrency: usize,
     /// Retries of transport failures.
     pub retry: RetryPolicy,
 }
@@ -87,6 +89,9 @@ impl Default for L1Config {
             block_cache_size: 1000,
             receipts_cache_size: 1000,
             receipts_method: ReceiptsMethod::Auto,
+            // Enough to fetch a full block's receipts in a few round trips without
+            // tripping a provider's rate limit.
+            receipts_concurrency: 8,
             retry: RetryPolicy::default(),
         }
     }

@@ -16,6 +16,7 @@ use alloy_primitives::{B256, Log};
 use alloy_provider::{Provider, RootProvider};
 use alloy_rpc_types_eth::{Block, TransactionReceipt};
 use alloy_transport::{TransportError, TransportErrorKind};
+use futures_util::future::try_join_all;
 use keel_derive::types::{L1BlockInput, L1BlockRef};
 
 use crate::{
@@ -371,15 +372,13 @@ impl L1Client {
         .await
     }
 
-    /// One request per transaction, in order. Sequential on purpose: nodes that lack
-    /// `eth_getBlockReceipts` are usually small or rate-limited ones.
+    /// One request per transaction, [`L1Config::receipts_concurrency`] at a time, results
+    /// in block order.
     async fn receipts_per_tx(&self, block: &L1Block) -> Result<Vec<TransactionReceipt>, L1Error> {
         let hash = block.hash();
         let id = BlockId::hash(hash);
-        let mut out = Vec::with_capacity(block.transactions.len());
-        for tx in &block.transactions {
-            let tx_hash = *tx.tx_hash();
-            let r = with_retry(&self.inner.config.retry, || async {
+        let one = |tx_hash: B256| {
+            with_retry(&self.inner.config.retry, move || async move {
                 self.inner
                     .provider
                     .get_transaction_receipt(tx_hash)
@@ -392,8 +391,14 @@ impl L1Client {
                         tx_hash,
                     })
             })
-            .await?;
-            out.push(r);
+        };
+        let mut out = Vec::with_capacity(block.transactions.len());
+        for chunk in block
+            .transactions
+            .chunks(self.inner.config.receipts_concurrency.max(1))
+        {
+            let batch = try_join_all(chunk.iter().map(|tx| one(*tx.tx_hash()))).await?;
+            out.extend(batch);
         }
         Ok(out)
     }

@@ -331,6 +331,8 @@ async fn run(bin: &Path) {
         &anvil.url,
         L1Config {
             receipts_method: ReceiptsMethod::PerTransaction,
+            // 4 receipts in chunks of 3 and 1: order must survive.
+            receipts_concurrency: 3,
             ..L1Config::default()
         },
     )
