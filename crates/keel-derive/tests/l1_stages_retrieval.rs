@@ -325,7 +325,7 @@ fn undecodable_blob_is_skipped_and_wrong_blobs_are_refused() {
 #[test]
 fn real_op_mainnet_batcher_calldata_tx() {
     // kona testdata: a real OP Mainnet batcher tx; its signature must recover the batcher.
-    let raw = common::read_bytes("l1_stages/raw_batcher_tx.bin");
+    let raw = common::read_bytes("../../keel-protocol/testdata/framing/kona/raw_batcher_tx.bin");
     let tx = TxEnvelope::decode_2718(&mut raw.as_slice()).unwrap();
     let mut cfg = config(None, None, None);
     cfg.l1_chain_id = 1;
@@ -360,7 +360,9 @@ fn real_op_mainnet_batcher_calldata_tx() {
 #[test]
 fn real_unichain_blobs_form_a_channel() {
     // derivexex testdata: three real Unichain Mainnet batcher blobs, in tx order.
-    let fixture = common::read_json("l1_stages/unichain_blobs_fixture.json");
+    let fixture = common::read_json(
+        "../../keel-protocol/testdata/framing/unichain-blobs/unichain_blobs_fixture.json",
+    );
     let hashes: Vec<B256> = fixture["blob_versioned_hashes_in_tx_order"]
         .as_array()
         .unwrap()
@@ -371,7 +373,9 @@ fn real_unichain_blobs_form_a_channel() {
         .iter()
         .map(|h| {
             let file = fixture["blob_files"][h.to_string()].as_str().unwrap();
-            let bytes = common::read_bytes(&format!("l1_stages/{file}"));
+            let bytes = common::read_bytes(&format!(
+                "../../keel-protocol/testdata/framing/unichain-blobs/{file}"
+            ));
             Box::new(<[u8; BLOB_SIZE]>::try_from(bytes.as_slice()).unwrap())
         })
         .collect();

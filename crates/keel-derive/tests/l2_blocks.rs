@@ -82,7 +82,9 @@ fn deposit_from_rpc(t: &serde_json::Value) -> OpTxEnvelope {
 #[test]
 fn hildr_op_goerli_blocks() {
     for name in ["bedrock", "ecotone"] {
-        let f = read_json(&format!("attributes/{name}_raw_block.json"));
+        let f = read_json(&format!(
+            "../../keel-protocol/testdata/deposits/l2-blocks/{name}_raw_block.json"
+        ));
         let b = &f["test_block_data"];
         let header = header_from_rpc(b);
         let tx0 = deposit_from_rpc(&b["transactions"][0]);

@@ -10,6 +10,11 @@
 //!
 //! - `decode`: `keel decode …`, the batch-decoder toolbox for operators.
 
+#![cfg_attr(
+    test,
+    allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
+)]
+
 mod decode;
 
 use clap::{Parser, Subcommand};

@@ -48,7 +48,7 @@ pub(crate) fn bytes_from_content(content: &[u8]) -> Result<Vec<u8>, DecodeError>
         .unwrap_or(trimmed);
     let looks_hex = !body.is_empty() && body.iter().all(u8::is_ascii_hexdigit);
     if looks_hex || (trimmed.len() != body.len() && body.is_empty()) {
-        if body.len() % 2 != 0 {
+        if !body.len().is_multiple_of(2) {
             return Err(DecodeError::OddHex { digits: body.len() });
         }
         return hex::decode(body).map_err(|e| DecodeError::BadHex(e.to_string()));

@@ -10,7 +10,7 @@ use super::DecodeError;
 /// Spec: protocol/deposits.md#l1-attributes-deposited-transaction and the Ecotone,
 /// Isthmus and Jovian `l1-attributes.md`.
 pub(crate) fn l1_info(bytes: &[u8]) -> Result<Value, DecodeError> {
-    let info = L1BlockInfo::decode_calldata(bytes)
+    let info = L1BlockInfo::decode(bytes)
         .map_err(|e| DecodeError::invalid(format!("l1-info calldata: {e}")))?;
-    serde_json::to_value(&info).map_err(|e| DecodeError::invalid(format!("l1-info: {e}")))
+    serde_json::to_value(info).map_err(|e| DecodeError::invalid(format!("l1-info: {e}")))
 }

@@ -41,9 +41,6 @@ pub(crate) enum DecodeError {
     /// The bytes do not decode as the requested kind of data.
     #[error("{0}")]
     Invalid(String),
-    /// A flag combination that cannot work.
-    #[error("{0}")]
-    Usage(String),
 }
 
 impl DecodeError {
