@@ -16,7 +16,8 @@ use alloy_eips::eip4844::{IndexedBlobHash, kzg_to_versioned_hash};
 use alloy_primitives::B256;
 use keel_l1::{BeaconClient, BeaconConfig, BlobEndpoint, ErrorClass, L1Error, RetryPolicy};
 
-const SIDECARS: &str = "beacon-api/eth_v1_beacon_blob_sidecars_7422094_goerli.json";
+/// Kept once in the repository, with the protocol crate's blob test data.
+const SIDECARS: &str = "../../keel-protocol/testdata/framing/beacon-api/eth_v1_beacon_blob_sidecars_7422094_goerli.json";
 const SLOT: u64 = 7_422_094;
 /// Goerli beacon genesis (from the genesis fixture) + 12 s per slot.
 const SLOT_TIME: u64 = 1_606_824_023 + 12 * SLOT;
