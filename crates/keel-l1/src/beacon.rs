@@ -303,8 +303,11 @@ impl BeaconClient {
         wanted
             .iter()
             .map(|h| {
+                // `get`, not `remove`: two transactions of a block may commit to the same
+                // blob, and both get it.
                 by_hash
-                    .remove(&h.hash)
+                    .get(&h.hash)
+                    .cloned()
                     .ok_or_else(|| L1Error::BlobMismatch {
                         index: h.index,
                         expected: h.hash,

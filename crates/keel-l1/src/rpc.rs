@@ -161,6 +161,15 @@ impl L1Client {
         })
         .await?;
         let header = self.check_header(block.header, id)?;
+        if let BlockNumberOrTag::Number(requested) = tag
+            && header.number != requested
+        {
+            return Err(L1Error::InvalidBlock {
+                block_number: header.number,
+                block_hash: header.hash(),
+                what: InvalidBlockKind::Number { requested },
+            });
+        }
         Ok(header_ref(&header))
     }
 

@@ -215,3 +215,17 @@ async fn a_hash_no_blob_matches_is_an_error() {
     let e = c.blobs(SLOT_TIME + 1, &want).await.unwrap_err();
     assert_eq!(e.class(), ErrorClass::Critical, "{e}");
 }
+
+#[tokio::test]
+async fn two_transactions_committing_to_the_same_blob_both_get_it() {
+    let url = beacon(false, true, Arc::new(common::read(SIDECARS))).await;
+    let c = BeaconClient::new(config(vec![url], BlobEndpoint::Blobs)).unwrap();
+    let (mut want, bytes) = wanted(&[2]);
+    want.push(IndexedBlobHash {
+        index: 5,
+        hash: want[0].hash,
+    });
+    let got = c.blobs(SLOT_TIME, &want).await.unwrap();
+    assert_eq!(got.len(), 2);
+    assert!(got.iter().all(|b| b.as_slice() == bytes[0].as_slice()));
+}
