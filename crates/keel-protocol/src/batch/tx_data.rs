@@ -5,7 +5,7 @@
 //! Spec: protocol/delta/span-batches.md#span-batch-format (`tx_datas`),
 //! protocol/isthmus/derivation.md#span-batch-updates (type 4).
 
-use alloy_consensus::{Signed, TxEip1559, TxEip2930, TxEip7702, TxEnvelope, TxLegacy};
+use alloy_consensus::{Signed, Transaction, TxEip1559, TxEip2930, TxEip7702, TxEnvelope, TxLegacy};
 use alloy_eips::eip2930::AccessList;
 use alloy_eips::eip7702::SignedAuthorization;
 use alloy_primitives::{Address, Bytes, Signature, TxKind, U256};
@@ -371,91 +371,64 @@ impl SpanTxData {
                 })
             }
         };
-        Ok(match env {
+        if env.is_eip4844() {
+            return Err(BatchError::UnsupportedTxType { index, tx_type: 3 });
+        }
+        // The columns every type shares come from the envelope; only `tx_datas` differs.
+        let parts = TxParts {
+            nonce: env.nonce(),
+            gas_limit: env.gas_limit(),
+            to: env.kind().to().copied(),
+            signature: *env.signature(),
+            protected: env.chain_id().is_some(),
+        };
+        if let Some(id) = env.chain_id() {
+            check(id)?;
+        }
+        let data = match env {
             TxEnvelope::Legacy(s) => {
-                let (tx, signature, _) = s.into_parts();
-                if let Some(id) = tx.chain_id {
-                    check(id)?;
+                let tx = s.strip_signature();
+                Self::Legacy {
+                    value: tx.value,
+                    gas_price: tx.gas_price,
+                    data: tx.input,
                 }
-                let parts = TxParts {
-                    nonce: tx.nonce,
-                    gas_limit: tx.gas_limit,
-                    to: tx.to.to().copied(),
-                    signature,
-                    protected: tx.chain_id.is_some(),
-                };
-                (
-                    Self::Legacy {
-                        value: tx.value,
-                        gas_price: tx.gas_price,
-                        data: tx.input,
-                    },
-                    parts,
-                )
             }
             TxEnvelope::Eip2930(s) => {
-                let (tx, signature, _) = s.into_parts();
-                check(tx.chain_id)?;
-                let parts = TxParts {
-                    nonce: tx.nonce,
-                    gas_limit: tx.gas_limit,
-                    to: tx.to.to().copied(),
-                    signature,
-                    protected: true,
-                };
-                (
-                    Self::Eip2930 {
-                        value: tx.value,
-                        gas_price: tx.gas_price,
-                        data: tx.input,
-                        access_list: tx.access_list,
-                    },
-                    parts,
-                )
+                let tx = s.strip_signature();
+                Self::Eip2930 {
+                    value: tx.value,
+                    gas_price: tx.gas_price,
+                    data: tx.input,
+                    access_list: tx.access_list,
+                }
             }
             TxEnvelope::Eip1559(s) => {
-                let (tx, signature, _) = s.into_parts();
-                check(tx.chain_id)?;
-                let parts = TxParts {
-                    nonce: tx.nonce,
-                    gas_limit: tx.gas_limit,
-                    to: tx.to.to().copied(),
-                    signature,
-                    protected: true,
-                };
-                let data = Self::Eip1559 {
+                let tx = s.strip_signature();
+                Self::Eip1559 {
                     value: tx.value,
                     max_priority_fee_per_gas: tx.max_priority_fee_per_gas,
                     max_fee_per_gas: tx.max_fee_per_gas,
                     data: tx.input,
                     access_list: tx.access_list,
-                };
-                (data, parts)
+                }
             }
             TxEnvelope::Eip7702(s) => {
-                let (tx, signature, _) = s.into_parts();
-                check(tx.chain_id)?;
-                let parts = TxParts {
-                    nonce: tx.nonce,
-                    gas_limit: tx.gas_limit,
-                    to: Some(tx.to),
-                    signature,
-                    protected: true,
-                };
-                let data = Self::Eip7702 {
+                let tx = s.strip_signature();
+                Self::Eip7702 {
                     value: tx.value,
                     max_priority_fee_per_gas: tx.max_priority_fee_per_gas,
                     max_fee_per_gas: tx.max_fee_per_gas,
                     data: tx.input,
                     access_list: tx.access_list,
                     authorization_list: tx.authorization_list,
-                };
-                (data, parts)
+                }
             }
             TxEnvelope::Eip4844(_) => {
                 return Err(BatchError::UnsupportedTxType { index, tx_type: 3 });
             }
-        })
+        };
+        Ok((data, parts))
     }
 }
 
