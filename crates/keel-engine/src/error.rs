@@ -122,6 +122,19 @@ pub enum EngineError {
         /// What came.
         detail: String,
     },
+    /// Derived attributes do not build on the pending-safe head: the pipeline and the
+    /// engine disagree about the chain.
+    #[error("attributes build on {parent_number} ({parent}), pending-safe is {pending_number} ({pending})")]
+    AttributesParentMismatch {
+        /// The attributes' parent hash.
+        parent: B256,
+        /// Its number.
+        parent_number: u64,
+        /// The pending-safe hash.
+        pending: B256,
+        /// Its number.
+        pending_number: u64,
+    },
     /// A result arrived for no action in flight: the driver's bookkeeping is wrong.
     #[error("result {0} without a matching action in flight")]
     StrayResult(&'static str),
@@ -169,7 +182,9 @@ impl EngineError {
                 UNSUPPORTED_FORK | METHOD_NOT_FOUND => ErrorClass::Critical,
                 _ => ErrorClass::Temporary,
             },
-            Self::MissingUnsafeBlock { .. } | Self::ForkchoiceInvalid { .. } => ErrorClass::Reset,
+            Self::MissingUnsafeBlock { .. }
+            | Self::ForkchoiceInvalid { .. }
+            | Self::AttributesParentMismatch { .. } => ErrorClass::Reset,
             Self::Unauthorized { .. }
             | Self::Jwt(_)
             | Self::Block(_)
