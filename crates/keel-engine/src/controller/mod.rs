@@ -35,8 +35,6 @@
 //! driver retries it with [`EngineInput::Retry`] after its back-off.
 
 mod job;
-#[cfg(test)]
-mod tests;
 
 use std::collections::VecDeque;
 
