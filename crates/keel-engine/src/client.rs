@@ -276,15 +276,15 @@ pub fn envelope_from_rpc_block(
     if result.is_null() {
         return Ok(None);
     }
-    let block: alloy_rpc_types_eth::Block<alloy_rpc_types_eth::Transaction<OpTxEnvelope>> =
+    // Each transaction object is read as the bare envelope: the RPC extras (block hash,
+    // index, `from` of signed transactions) are ignored, and a deposit keeps its own `from`.
+    let block: alloy_rpc_types_eth::Block<OpTxEnvelope> =
         serde_json::from_value(result).map_err(|e| EngineError::MalformedResponse {
             method: METHOD,
             reason: e.to_string(),
         })?;
     let hash = block.header.hash;
-    let consensus = block
-        .map_transactions(alloy_rpc_types_eth::Transaction::into_inner)
-        .into_consensus();
+    let consensus = block.into_consensus();
     let parent_beacon_block_root = consensus.header.parent_beacon_block_root;
     let (execution_payload, _) = OpExecutionPayload::from_block_unchecked(hash, &consensus);
     Ok(Some(OpExecutionPayloadEnvelope {
