@@ -68,7 +68,9 @@ pub async fn execute<C: EngineApi>(client: &C, action: EngineAction) -> EngineRe
             EngineResult::NewPayload(client.new_payload(&envelope).await)
         }
         EngineAction::ForkchoiceUpdate { state, attributes } => EngineResult::ForkchoiceUpdated(
-            client.forkchoice_updated(state, attributes.as_deref()).await,
+            client
+                .forkchoice_updated(state, attributes.as_deref())
+                .await,
         ),
         EngineAction::GetPayload { id, timestamp } => {
             EngineResult::GetPayload(client.get_payload(id, timestamp).await)

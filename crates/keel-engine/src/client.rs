@@ -106,8 +106,8 @@ impl HttpEngineClient {
     async fn call_raw(&self, method: &'static str, params: Value) -> Result<Value, EngineError> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let body = json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params });
-        let token =
-            jwt::token(&self.secret, (self.clock)()).map_err(|e| EngineError::Jwt(e.to_string()))?;
+        let token = jwt::token(&self.secret, (self.clock)())
+            .map_err(|e| EngineError::Jwt(e.to_string()))?;
         let transport = |e: reqwest::Error| EngineError::Transport {
             method,
             reason: e.to_string(),
@@ -134,7 +134,7 @@ impl HttpEngineClient {
             }
             bytes.extend_from_slice(&chunk);
         }
-        let reply: RpcReply = match serde_json::from_slice(&bytes) {
+        let mut reply: serde_json::Map<String, Value> = match serde_json::from_slice(&bytes) {
             Ok(r) => r,
             // A JSON-RPC server answers errors with a JSON body whatever the status; a bare
             // HTTP error is reported as such.
@@ -148,27 +148,27 @@ impl HttpEngineClient {
                 });
             }
         };
-        match (reply.result, reply.error) {
-            (_, Some(err)) => Err(EngineError::Rpc {
-                method,
-                code: err.code,
-                message: err.message,
-            }),
-            (Some(result), None) => Ok(result),
-            (None, None) => Err(EngineError::MalformedResponse {
+        // `"result": null` is a valid answer (e.g. no such block), so presence is what counts.
+        match (reply.remove("result"), reply.remove("error")) {
+            (_, Some(err)) if !err.is_null() => {
+                let err: RpcErrorObject =
+                    serde_json::from_value(err).map_err(|e| EngineError::MalformedResponse {
+                        method,
+                        reason: format!("error object: {e}"),
+                    })?;
+                Err(EngineError::Rpc {
+                    method,
+                    code: err.code,
+                    message: err.message,
+                })
+            }
+            (Some(result), _) => Ok(result),
+            (None, _) => Err(EngineError::MalformedResponse {
                 method,
                 reason: "neither result nor error".into(),
             }),
         }
     }
-}
-
-#[derive(serde::Deserialize)]
-struct RpcReply {
-    #[serde(default)]
-    result: Option<Value>,
-    #[serde(default)]
-    error: Option<RpcErrorObject>,
 }
 
 #[derive(serde::Deserialize)]
@@ -353,7 +353,10 @@ impl EngineApi for HttpEngineClient {
         number: u64,
     ) -> Result<Option<OpExecutionPayloadEnvelope>, EngineError> {
         let raw: Value = self
-            .call("eth_getBlockByNumber", json!([format!("{number:#x}"), true]))
+            .call(
+                "eth_getBlockByNumber",
+                json!([format!("{number:#x}"), true]),
+            )
             .await?;
         envelope_from_rpc_block(raw)
     }

@@ -11,7 +11,9 @@ use alloy_eips::eip1559::BaseFeeParams;
 use alloy_primitives::{Address, B256, Bytes};
 use keel_protocol::{hardfork::Hardfork, rollup_config::RollupConfig};
 use op_alloy_consensus::{EIP1559ParamError, encode_holocene_extra_data, encode_jovian_extra_data};
-use op_alloy_rpc_types_engine::{OpExecutionPayload, OpExecutionPayloadEnvelope, OpPayloadAttributes};
+use op_alloy_rpc_types_engine::{
+    OpExecutionPayload, OpExecutionPayloadEnvelope, OpPayloadAttributes,
+};
 
 /// The first field in which an existing block differs from derived attributes. Not an
 /// error: a mismatch means "rebuild from the attributes", which reorgs the unsafe chain.

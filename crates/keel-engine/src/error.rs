@@ -124,7 +124,9 @@ pub enum EngineError {
     },
     /// Derived attributes do not build on the pending-safe head: the pipeline and the
     /// engine disagree about the chain.
-    #[error("attributes build on {parent_number} ({parent}), pending-safe is {pending_number} ({pending})")]
+    #[error(
+        "attributes build on {parent_number} ({parent}), pending-safe is {pending_number} ({pending})"
+    )]
     AttributesParentMismatch {
         /// The attributes' parent hash.
         parent: B256,
@@ -202,7 +204,10 @@ mod tests {
     #[test]
     fn rpc_codes_are_classed() {
         let m = EngineMethod::ForkchoiceUpdatedV3;
-        assert_eq!(EngineError::rpc(m, UNKNOWN_PAYLOAD, "").class(), ErrorClass::Reset);
+        assert_eq!(
+            EngineError::rpc(m, UNKNOWN_PAYLOAD, "").class(),
+            ErrorClass::Reset
+        );
         assert_eq!(
             EngineError::rpc(m, INVALID_FORKCHOICE_STATE, "").class(),
             ErrorClass::Reset
@@ -211,11 +216,24 @@ mod tests {
             EngineError::rpc(m, INVALID_PAYLOAD_ATTRIBUTES, "").class(),
             ErrorClass::Reset
         );
-        assert_eq!(EngineError::rpc(m, UNSUPPORTED_FORK, "").class(), ErrorClass::Critical);
-        assert_eq!(EngineError::rpc(m, METHOD_NOT_FOUND, "").class(), ErrorClass::Critical);
-        assert_eq!(EngineError::rpc(m, -32000, "busy").class(), ErrorClass::Temporary);
         assert_eq!(
-            EngineError::Unauthorized { method: "x", status: 401 }.class(),
+            EngineError::rpc(m, UNSUPPORTED_FORK, "").class(),
+            ErrorClass::Critical
+        );
+        assert_eq!(
+            EngineError::rpc(m, METHOD_NOT_FOUND, "").class(),
+            ErrorClass::Critical
+        );
+        assert_eq!(
+            EngineError::rpc(m, -32000, "busy").class(),
+            ErrorClass::Temporary
+        );
+        assert_eq!(
+            EngineError::Unauthorized {
+                method: "x",
+                status: 401
+            }
+            .class(),
             ErrorClass::Critical
         );
     }

@@ -88,7 +88,13 @@ pub struct JwtSignError(String);
 /// caller reads the clock; the engine rejects tokens more than 60 s off its own clock, so a
 /// token is made per request.
 pub fn token(secret: &JwtSecret, now: u64) -> Result<String, JwtSignError> {
-    token_with_claims(secret, &Claims { iat: now, exp: None })
+    token_with_claims(
+        secret,
+        &Claims {
+            iat: now,
+            exp: None,
+        },
+    )
 }
 
 /// An HS256 token over the given claims (header `{"typ":"JWT","alg":"HS256"}`).

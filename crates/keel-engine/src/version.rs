@@ -114,12 +114,30 @@ mod tests {
     #[test]
     fn forkchoice_versions_by_fork_boundary() {
         let f = forks();
-        assert_eq!(forkchoice_updated_version(&f, None), EngineMethod::ForkchoiceUpdatedV3);
-        assert_eq!(forkchoice_updated_version(&f, Some(99)), EngineMethod::ForkchoiceUpdatedV1);
-        assert_eq!(forkchoice_updated_version(&f, Some(100)), EngineMethod::ForkchoiceUpdatedV2);
-        assert_eq!(forkchoice_updated_version(&f, Some(199)), EngineMethod::ForkchoiceUpdatedV2);
-        assert_eq!(forkchoice_updated_version(&f, Some(200)), EngineMethod::ForkchoiceUpdatedV3);
-        assert_eq!(forkchoice_updated_version(&f, Some(600)), EngineMethod::ForkchoiceUpdatedV3);
+        assert_eq!(
+            forkchoice_updated_version(&f, None),
+            EngineMethod::ForkchoiceUpdatedV3
+        );
+        assert_eq!(
+            forkchoice_updated_version(&f, Some(99)),
+            EngineMethod::ForkchoiceUpdatedV1
+        );
+        assert_eq!(
+            forkchoice_updated_version(&f, Some(100)),
+            EngineMethod::ForkchoiceUpdatedV2
+        );
+        assert_eq!(
+            forkchoice_updated_version(&f, Some(199)),
+            EngineMethod::ForkchoiceUpdatedV2
+        );
+        assert_eq!(
+            forkchoice_updated_version(&f, Some(200)),
+            EngineMethod::ForkchoiceUpdatedV3
+        );
+        assert_eq!(
+            forkchoice_updated_version(&f, Some(600)),
+            EngineMethod::ForkchoiceUpdatedV3
+        );
     }
 
     #[test]

@@ -1,4 +1,9 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 //! The engine controller driven by scripted engine answers.
 
 mod common;
@@ -9,9 +14,7 @@ use common::*;
 use keel_derive::types::L2BlockRef;
 use keel_engine::{
     consolidate::Mismatch,
-    controller::{
-        EngineAction, EngineController, EngineEvent, EngineInput, EngineResult, Heads,
-    },
+    controller::{EngineAction, EngineController, EngineEvent, EngineInput, EngineResult, Heads},
     error::{EngineError, ErrorClass, INVALID_PAYLOAD_ATTRIBUTES},
 };
 use keel_protocol::rollup_config::RollupConfig;
@@ -57,7 +60,10 @@ fn setup(holocene: bool) -> Setup {
 /// Inserts an unsafe payload with all-VALID answers; returns its reference.
 fn insert_unsafe(s: &mut Setup, env: OpExecutionPayloadEnvelope) {
     s.c.handle(EngineInput::UnsafePayload(Box::new(env.clone())));
-    assert_eq!(action(&mut s.c), EngineAction::NewPayload(Box::new(env.clone())));
+    assert_eq!(
+        action(&mut s.c),
+        EngineAction::NewPayload(Box::new(env.clone()))
+    );
     s.c.on_result(EngineResult::NewPayload(Ok(valid())));
     match action(&mut s.c) {
         EngineAction::ForkchoiceUpdate { state, attributes } => {
@@ -67,7 +73,10 @@ fn insert_unsafe(s: &mut Setup, env: OpExecutionPayloadEnvelope) {
         other => panic!("expected FCU, got {other:?}"),
     }
     s.c.on_result(fcu(valid(), None));
-    assert!(matches!(events(&mut s.c).as_slice(), [EngineEvent::UnsafeInserted(_)]));
+    assert!(matches!(
+        events(&mut s.c).as_slice(),
+        [EngineEvent::UnsafeInserted(_)]
+    ));
 }
 
 /// A sequencer chain of `n` blocks on genesis, origin 10, one user tx each.
@@ -92,7 +101,10 @@ fn run_build(s: &mut Setup, parent: &L2BlockRef, salt: u8) -> OpExecutionPayload
             state,
             attributes: Some(a),
         } => {
-            assert_eq!(state.head_block_hash, parent.hash, "build starts on the parent");
+            assert_eq!(
+                state.head_block_hash, parent.hash,
+                "build starts on the parent"
+            );
             *a
         }
         other => panic!("expected FCU with attributes, got {other:?}"),
@@ -107,7 +119,10 @@ fn run_build(s: &mut Setup, parent: &L2BlockRef, salt: u8) -> OpExecutionPayload
     );
     let built = payload(&s.cfg, &attrs, parent, salt);
     s.c.on_result(EngineResult::GetPayload(Ok(built.clone())));
-    assert_eq!(action(&mut s.c), EngineAction::NewPayload(Box::new(built.clone())));
+    assert_eq!(
+        action(&mut s.c),
+        EngineAction::NewPayload(Box::new(built.clone()))
+    );
     s.c.on_result(EngineResult::NewPayload(Ok(valid())));
     built
 }
@@ -136,7 +151,10 @@ fn unsafe_payloads_not_extending_the_head_are_dropped_without_engine_calls() {
     assert!(s.c.poll_action().is_none());
     let ev = events(&mut s.c);
     assert_eq!(ev.len(), 2);
-    assert!(ev.iter().all(|e| matches!(e, EngineEvent::UnsafeDropped { .. })));
+    assert!(
+        ev.iter()
+            .all(|e| matches!(e, EngineEvent::UnsafeDropped { .. }))
+    );
 }
 
 #[test]
@@ -160,8 +178,13 @@ fn syncing_parks_the_job_until_retry() {
     let chain = unsafe_chain(&s, 1);
     s.c.handle(EngineInput::UnsafePayload(Box::new(chain[0].0.clone())));
     action(&mut s.c);
-    s.c.on_result(EngineResult::NewPayload(Ok(status(PayloadStatusEnum::Syncing))));
-    assert!(matches!(events(&mut s.c).as_slice(), [EngineEvent::EngineSyncing]));
+    s.c.on_result(EngineResult::NewPayload(Ok(status(
+        PayloadStatusEnum::Syncing,
+    ))));
+    assert!(matches!(
+        events(&mut s.c).as_slice(),
+        [EngineEvent::EngineSyncing]
+    ));
     assert!(s.c.is_parked());
     // Later inputs wait behind the parked job.
     s.c.handle(EngineInput::Flush);
@@ -209,13 +232,18 @@ fn matching_attributes_promote_unsafe_blocks_without_execution_and_one_fcu() {
         s.c.handle(EngineInput::Attributes(derived(a, parent, 20, true)));
         assert_eq!(
             action(&mut s.c),
-            EngineAction::FetchPayload {
-                number: r.number
-            }
+            EngineAction::FetchPayload { number: r.number }
         );
         s.c.on_result(EngineResult::FetchPayload(Ok(Some(env.clone()))));
         match events(&mut s.c).as_slice() {
-            [EngineEvent::Consolidated { block, safe: true, built: false, reorged: None }] => {
+            [
+                EngineEvent::Consolidated {
+                    block,
+                    safe: true,
+                    built: false,
+                    reorged: None,
+                },
+            ] => {
                 assert_eq!(block, r)
             }
             other => panic!("{other:?}"),
@@ -233,7 +261,10 @@ fn matching_attributes_promote_unsafe_blocks_without_execution_and_one_fcu() {
     // One flush, one FCU, carrying the new safe head.
     s.c.handle(EngineInput::Flush);
     match action(&mut s.c) {
-        EngineAction::ForkchoiceUpdate { state, attributes: None } => {
+        EngineAction::ForkchoiceUpdate {
+            state,
+            attributes: None,
+        } => {
             assert_eq!(state.safe_block_hash, chain[2].1.hash);
             assert_eq!(state.head_block_hash, chain[2].1.hash);
         }
@@ -284,7 +315,14 @@ fn mismatch_reorgs_the_unsafe_chain_by_building_from_attributes() {
     let built = run_build(&mut s, &b1, 1);
     let new_ref = block_ref(&built, &b1, 10);
     match events(&mut s.c).as_slice() {
-        [EngineEvent::Consolidated { block, safe: true, built: true, reorged: Some(Mismatch::Transaction { index: 1 }) }] => {
+        [
+            EngineEvent::Consolidated {
+                block,
+                safe: true,
+                built: true,
+                reorged: Some(Mismatch::Transaction { index: 1 }),
+            },
+        ] => {
             assert_eq!(*block, new_ref)
         }
         other => panic!("{other:?}"),
@@ -312,7 +350,13 @@ fn attributes_past_the_unsafe_head_are_built_and_fcus_are_batched() {
         s.c.handle(EngineInput::Attributes(derived(a, parent, 20, i == 4)));
         let built = run_build(&mut s, &parent, 0);
         while let Some(a) = s.c.poll_action() {
-            if matches!(a, EngineAction::ForkchoiceUpdate { attributes: None, .. }) {
+            if matches!(
+                a,
+                EngineAction::ForkchoiceUpdate {
+                    attributes: None,
+                    ..
+                }
+            ) {
                 fcu_without_attrs += 1;
             }
         }
@@ -325,7 +369,10 @@ fn attributes_past_the_unsafe_head_are_built_and_fcus_are_batched() {
     s.c.handle(EngineInput::Flush);
     assert!(matches!(
         action(&mut s.c),
-        EngineAction::ForkchoiceUpdate { attributes: None, .. }
+        EngineAction::ForkchoiceUpdate {
+            attributes: None,
+            ..
+        }
     ));
     s.c.on_result(fcu(valid(), None));
     assert!(s.c.poll_action().is_none());
@@ -336,7 +383,10 @@ fn start_invalid_build(s: &mut Setup, via_rpc_error: bool) -> L2BlockRef {
     s.c.handle(EngineInput::Attributes(derived(a, s.genesis, 20, true)));
     assert!(matches!(
         action(&mut s.c),
-        EngineAction::ForkchoiceUpdate { attributes: Some(_), .. }
+        EngineAction::ForkchoiceUpdate {
+            attributes: Some(_),
+            ..
+        }
     ));
     if via_rpc_error {
         s.c.on_result(EngineResult::ForkchoiceUpdated(Err(EngineError::Rpc {
@@ -348,9 +398,13 @@ fn start_invalid_build(s: &mut Setup, via_rpc_error: bool) -> L2BlockRef {
         s.c.on_result(fcu(valid(), Some(1)));
         let a = attributes(&s.cfg, &s.genesis, 10, &[1, 2]);
         action(&mut s.c);
-        s.c.on_result(EngineResult::GetPayload(Ok(payload(&s.cfg, &a, &s.genesis, 0))));
+        s.c.on_result(EngineResult::GetPayload(Ok(payload(
+            &s.cfg, &a, &s.genesis, 0,
+        ))));
         action(&mut s.c);
-        s.c.on_result(EngineResult::NewPayload(Ok(invalid("tx 1 reverts the block"))));
+        s.c.on_result(EngineResult::NewPayload(Ok(invalid(
+            "tx 1 reverts the block",
+        ))));
     }
     s.genesis
 }
@@ -417,13 +471,20 @@ fn pre_holocene_invalid_payload_is_dropped_and_the_unsafe_chain_restored() {
     }
     // Mismatch at block 1 → build → engine says INVALID.
     let a = attributes(&s.cfg, &s.genesis, 10, &[42]);
-    s.c.handle(EngineInput::Attributes(derived(a.clone(), s.genesis, 20, true)));
+    s.c.handle(EngineInput::Attributes(derived(
+        a.clone(),
+        s.genesis,
+        20,
+        true,
+    )));
     action(&mut s.c);
     s.c.on_result(EngineResult::FetchPayload(Ok(Some(chain[0].0.clone()))));
     action(&mut s.c);
     s.c.on_result(fcu(valid(), Some(3)));
     action(&mut s.c);
-    s.c.on_result(EngineResult::GetPayload(Ok(payload(&s.cfg, &a, &s.genesis, 9))));
+    s.c.on_result(EngineResult::GetPayload(Ok(payload(
+        &s.cfg, &a, &s.genesis, 9,
+    ))));
     action(&mut s.c);
     s.c.on_result(EngineResult::NewPayload(Ok(invalid("bad"))));
     assert!(matches!(
@@ -434,7 +495,10 @@ fn pre_holocene_invalid_payload_is_dropped_and_the_unsafe_chain_restored() {
     let h = s.c.heads();
     assert_eq!(h.unsafe_head, chain[1].1, "backup unsafe head restored");
     assert_eq!(h.pending_safe, s.genesis);
-    assert!(s.c.forkchoice_dirty(), "the engine must be pointed back at the old chain");
+    assert!(
+        s.c.forkchoice_dirty(),
+        "the engine must be pointed back at the old chain"
+    );
 }
 
 #[test]
@@ -499,7 +563,10 @@ fn stale_and_foreign_attributes() {
     // Again on genesis: already processed.
     let a = attributes(&s.cfg, &s.genesis, 10, &[0]);
     s.c.handle(EngineInput::Attributes(derived(a, s.genesis, 20, true)));
-    assert!(matches!(events(&mut s.c).as_slice(), [EngineEvent::AttributesStale { .. }]));
+    assert!(matches!(
+        events(&mut s.c).as_slice(),
+        [EngineEvent::AttributesStale { .. }]
+    ));
     // On a block we do not know at pending-safe's height: reset.
     let mut stranger = chain[0].1;
     stranger.hash = B256::repeat_byte(0xdd);
@@ -541,16 +608,22 @@ fn stray_results_and_reset() {
     s.c.handle(EngineInput::UnsafePayload(Box::new(chain[0].0.clone())));
     action(&mut s.c);
     // Reset drops the job in flight and re-announces the forkchoice at the next flush.
-    s.c.handle(EngineInput::Reset(Heads::at(s.genesis)));
+    s.c.handle(EngineInput::Reset(Box::new(Heads::at(s.genesis))));
     assert!(s.c.is_idle());
     s.c.handle(EngineInput::Flush);
-    assert!(matches!(action(&mut s.c), EngineAction::ForkchoiceUpdate { attributes: None, .. }));
+    assert!(matches!(
+        action(&mut s.c),
+        EngineAction::ForkchoiceUpdate {
+            attributes: None,
+            ..
+        }
+    ));
 }
 
 #[test]
 fn invalid_forkchoice_is_a_reset() {
     let mut s = setup(true);
-    s.c.handle(EngineInput::Reset(Heads::at(s.genesis)));
+    s.c.handle(EngineInput::Reset(Box::new(Heads::at(s.genesis))));
     s.c.handle(EngineInput::Flush);
     action(&mut s.c);
     s.c.on_result(fcu(invalid("unknown safe block"), None));

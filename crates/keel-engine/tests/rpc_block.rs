@@ -1,4 +1,9 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 //! Reading an unsafe block back from the engine (`eth_getBlockByNumber`, full
 //! transactions) as a payload, on real OP Goerli blocks (hildr's test data).
 
@@ -29,7 +34,10 @@ fn check(file: &str, full_tx_list: bool) {
     assert_eq!(p.timestamp(), num(&v["assert_l2_block_timestamp"]));
     assert_eq!(
         p.transactions().len(),
-        v["test_block_data"]["transactions"].as_array().unwrap().len()
+        v["test_block_data"]["transactions"]
+            .as_array()
+            .unwrap()
+            .len()
     );
     // The payload re-assembles into a block with the same hash: nothing was lost.
     let sidecar = match env.parent_beacon_block_root {

@@ -1,4 +1,9 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 //! op-alloy's Engine API vectors and magi's JWT vector (see testdata/README.md).
 
 mod common;
@@ -40,11 +45,19 @@ fn get_payload_v3_envelope_reserializes_byte_for_byte() {
     let env: OpExecutionPayloadEnvelopeV3 = serde_json::from_str(text).unwrap();
     assert_eq!(serde_json::to_string(&env).unwrap(), text);
     // The client's decoding keeps the payload and the parent beacon block root.
-    let ours =
-        envelope_from_get_payload(EngineMethod::GetPayloadV3, serde_json::from_str(text).unwrap())
-            .unwrap();
-    assert_eq!(ours.parent_beacon_block_root, Some(env.parent_beacon_block_root));
-    assert_eq!(ours.execution_payload, OpExecutionPayload::V3(env.execution_payload));
+    let ours = envelope_from_get_payload(
+        EngineMethod::GetPayloadV3,
+        serde_json::from_str(text).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        ours.parent_beacon_block_root,
+        Some(env.parent_beacon_block_root)
+    );
+    assert_eq!(
+        ours.execution_payload,
+        OpExecutionPayload::V3(env.execution_payload)
+    );
     // ...and sends it back with newPayloadV3's three parameters.
     let params = new_payload_params(EngineMethod::NewPayloadV3, &ours).unwrap();
     assert_eq!(params.as_array().unwrap().len(), 3);
@@ -57,13 +70,19 @@ fn get_payload_v4_envelope_reserializes_byte_for_byte() {
     let text = json_text(&v);
     let env: OpExecutionPayloadEnvelopeV4 = serde_json::from_str(text).unwrap();
     assert_eq!(serde_json::to_string(&env).unwrap(), text);
-    let ours =
-        envelope_from_get_payload(EngineMethod::GetPayloadV4, serde_json::from_str(text).unwrap())
-            .unwrap();
+    let ours = envelope_from_get_payload(
+        EngineMethod::GetPayloadV4,
+        serde_json::from_str(text).unwrap(),
+    )
+    .unwrap();
     assert!(matches!(ours.execution_payload, OpExecutionPayload::V4(_)));
     let params = new_payload_params(EngineMethod::NewPayloadV4, &ours).unwrap();
     assert_eq!(params.as_array().unwrap().len(), 4);
-    assert_eq!(params[3], serde_json::json!([]), "executionRequests must be empty on L2");
+    assert_eq!(
+        params[3],
+        serde_json::json!([]),
+        "executionRequests must be empty on L2"
+    );
     assert!(params[0].get("withdrawalsRoot").is_some());
     // A V4 payload cannot go out as newPayloadV3.
     assert!(new_payload_params(EngineMethod::NewPayloadV3, &ours).is_err());
@@ -134,7 +153,11 @@ fn payload_id_parity_with_op_geth_through_our_wire_form() {
             .unwrap()
             .try_into()
             .unwrap();
-        assert_eq!(received.payload_id(&parent, version), PayloadId::new(want), "{id}");
+        assert_eq!(
+            received.payload_id(&parent, version),
+            PayloadId::new(want),
+            "{id}"
+        );
     }
 }
 
@@ -165,5 +188,9 @@ fn magi_jwt_vector() {
     let now = system_clock();
     secret.validate(&token(&secret, now).unwrap()).unwrap();
     // A token from two minutes ago does not.
-    assert!(secret.validate(&token(&secret, now - 120).unwrap()).is_err());
+    assert!(
+        secret
+            .validate(&token(&secret, now - 120).unwrap())
+            .is_err()
+    );
 }

@@ -1,6 +1,8 @@
 //! The controller's jobs: starting one from an input, and advancing it on each result.
 
-use alloy_rpc_types_engine::{ForkchoiceState, ForkchoiceUpdated, PayloadStatus, PayloadStatusEnum};
+use alloy_rpc_types_engine::{
+    ForkchoiceState, ForkchoiceUpdated, PayloadStatus, PayloadStatusEnum,
+};
 use keel_derive::{l2::block_ref_from_block, types::L2BlockRef};
 use keel_protocol::{hardfork::Hardfork, rollup_config::RollupConfig};
 use op_alloy_consensus::OpTxEnvelope;
@@ -155,14 +157,13 @@ impl EngineController {
                     parent: attrs.parent,
                 });
             } else {
-                self.events.push_back(EngineEvent::Error(
-                    EngineError::AttributesParentMismatch {
+                self.events
+                    .push_back(EngineEvent::Error(EngineError::AttributesParentMismatch {
                         parent: attrs.parent.hash,
                         parent_number: attrs.parent.number,
                         pending: pending.hash,
                         pending_number: pending.number,
-                    },
-                ));
+                    }));
             }
             return;
         }
@@ -339,7 +340,9 @@ impl EngineController {
             Ok(None) => {
                 let number = attrs.parent.number + 1;
                 self.events
-                    .push_back(EngineEvent::Error(EngineError::MissingUnsafeBlock { number }));
+                    .push_back(EngineEvent::Error(EngineError::MissingUnsafeBlock {
+                        number,
+                    }));
                 return;
             }
             Err(e) => {
@@ -352,8 +355,7 @@ impl EngineController {
                 return;
             }
         };
-        match attributes_match_block(&self.cfg, &attrs.attributes, attrs.parent.hash, &envelope)
-        {
+        match attributes_match_block(&self.cfg, &attrs.attributes, attrs.parent.hash, &envelope) {
             Ok(()) => match payload_ref(&self.cfg, &envelope) {
                 Ok(block) => self.promote(&attrs, block, false, None),
                 Err(e) => self.events.push_back(EngineEvent::Error(e)),

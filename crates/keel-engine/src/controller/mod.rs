@@ -126,7 +126,7 @@ pub enum EngineInput {
     Retry,
     /// Start over from these heads (a pipeline reset found them); drops queued inputs,
     /// the parked job and the finality record.
-    Reset(Heads),
+    Reset(Box<Heads>),
 }
 
 /// A call for the caller to make on the engine. Exactly one is outstanding at a time.
@@ -305,7 +305,7 @@ impl EngineController {
     /// Takes an input. Inputs are processed in order, one job at a time.
     pub fn handle(&mut self, input: EngineInput) {
         match input {
-            EngineInput::Reset(heads) => self.reset(heads),
+            EngineInput::Reset(heads) => self.reset(*heads),
             EngineInput::Retry => {
                 if let Some(job) = self.parked.take() {
                     self.inputs.push_front(job.into_input());
@@ -314,10 +314,13 @@ impl EngineController {
             }
             other => {
                 if self.inputs.len() >= MAX_QUEUED_INPUTS {
-                    self.events.push_back(EngineEvent::Error(EngineError::Unexpected {
-                        method: "input queue",
-                        detail: format!("more than {MAX_QUEUED_INPUTS} inputs queued; dropped one"),
-                    }));
+                    self.events
+                        .push_back(EngineEvent::Error(EngineError::Unexpected {
+                            method: "input queue",
+                            detail: format!(
+                                "more than {MAX_QUEUED_INPUTS} inputs queued; dropped one"
+                            ),
+                        }));
                     return;
                 }
                 self.inputs.push_back(other);

@@ -17,14 +17,18 @@ use keel_protocol::{
     rollup_config::{BlockId, RollupConfig},
 };
 use op_alloy_consensus::{OpTxEnvelope, encode_holocene_extra_data};
-use op_alloy_rpc_types_engine::{OpExecutionPayload, OpExecutionPayloadEnvelope, OpPayloadAttributes};
+use op_alloy_rpc_types_engine::{
+    OpExecutionPayload, OpExecutionPayloadEnvelope, OpPayloadAttributes,
+};
 
 pub const GAS_LIMIT: u64 = 30_000_000;
 pub const BLOCK_TIME: u64 = 2;
 pub const GENESIS_TIME: u64 = 1_000;
 
 pub fn testdata(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata").join(rel)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata")
+        .join(rel)
 }
 
 /// OP Mainnet's config with every fork through Granite at genesis; Holocene at genesis if
@@ -85,7 +89,9 @@ pub fn l1_info_tx(cfg: &RollupConfig, origin: u64, seq: u64, ts: u64) -> Bytes {
         ..Default::default()
     });
     let dep = l1_info_deposit_from_info(cfg, &info, ts);
-    OpTxEnvelope::Deposit(Sealed::new(dep)).encoded_2718().into()
+    OpTxEnvelope::Deposit(Sealed::new(dep))
+        .encoded_2718()
+        .into()
 }
 
 /// A user transaction (signature not checked by anything here).
