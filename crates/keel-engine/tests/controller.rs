@@ -634,3 +634,48 @@ fn invalid_forkchoice_is_a_reset() {
         other => panic!("{other:?}"),
     }
 }
+
+/// op-node judges Holocene's deposits-only rule by the L1 block the attributes came from,
+/// not by the L2 timestamp.
+#[test]
+fn deposits_only_rule_follows_the_l1_origin_time() {
+    let mut s = setup(false);
+    s.cfg.hardforks.holocene_time = Some(l1(25).timestamp);
+    s.c = EngineController::new(s.cfg.clone(), Heads::at(s.genesis));
+    let a = attributes(&s.cfg, &s.genesis, 10, &[1]);
+    assert!(
+        a.payload_attributes.timestamp >= l1(25).timestamp,
+        "L2 side is Holocene"
+    );
+    for (from, replaced) in [(24, false), (25, true)] {
+        s.c.handle(EngineInput::Reset(Box::new(Heads::at(s.genesis))));
+        s.c.handle(EngineInput::Attributes(derived(
+            a.clone(),
+            s.genesis,
+            from,
+            true,
+        )));
+        action(&mut s.c);
+        s.c.on_result(fcu(invalid("bad"), None));
+        let ev = events(&mut s.c);
+        assert_eq!(
+            matches!(ev.as_slice(), [EngineEvent::DepositsOnlyReplacement { .. }]),
+            replaced,
+            "derived from L1 {from}: {ev:?}"
+        );
+    }
+}
+
+#[test]
+fn undecodable_unsafe_payload_is_dropped_without_engine_calls() {
+    let mut s = setup(true);
+    let mut env = unsafe_chain(&s, 1).remove(0).0;
+    env.execution_payload.as_v1_mut().transactions[0] =
+        alloy_primitives::Bytes::from_static(&[0x7e, 0xff]);
+    s.c.handle(EngineInput::UnsafePayload(Box::new(env)));
+    assert!(s.c.poll_action().is_none());
+    assert!(matches!(
+        events(&mut s.c).as_slice(),
+        [EngineEvent::UnsafeDropped { .. }]
+    ));
+}
