@@ -606,7 +606,13 @@ fn stray_results_and_reset() {
     ));
     let chain = unsafe_chain(&s, 1);
     s.c.handle(EngineInput::UnsafePayload(Box::new(chain[0].0.clone())));
-    action(&mut s.c);
+    // A result before the action was taken does not disturb the job.
+    s.c.on_result(EngineResult::NewPayload(Ok(valid())));
+    assert!(matches!(
+        events(&mut s.c).as_slice(),
+        [EngineEvent::Error(EngineError::StrayResult("NewPayload"))]
+    ));
+    assert!(matches!(action(&mut s.c), EngineAction::NewPayload(_)));
     // Reset drops the job in flight and re-announces the forkchoice at the next flush.
     s.c.handle(EngineInput::Reset(Box::new(Heads::at(s.genesis))));
     assert!(s.c.is_idle());

@@ -314,6 +314,9 @@ impl EngineController {
             Ok(PayloadStatusEnum::Valid) => {
                 self.heads.unsafe_head = block;
                 self.heads.cross_unsafe = block;
+                // The update carried our safe and finalized heads too (nothing moves while
+                // a job runs), so the engine is now in sync with all of them.
+                self.forkchoice_dirty = false;
                 self.events.push_back(EngineEvent::UnsafeInserted(block));
             }
             Ok(PayloadStatusEnum::Invalid { validation_error }) => {

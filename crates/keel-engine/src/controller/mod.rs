@@ -294,7 +294,10 @@ impl EngineController {
 
     /// Whether nothing is queued, running or parked.
     pub fn is_idle(&self) -> bool {
-        self.job.is_none() && self.inputs.is_empty() && self.outbox.is_none()
+        self.job.is_none()
+            && self.inputs.is_empty()
+            && self.outbox.is_none()
+            && self.parked.is_none()
     }
 
     /// Whether a job waits for [`EngineInput::Retry`].
@@ -346,7 +349,13 @@ impl EngineController {
 
     /// Hands in the engine's answer to the last action taken.
     pub fn on_result(&mut self, result: EngineResult) {
-        let Some(job) = self.job.take().filter(|_| self.in_flight) else {
+        // A result for an action not taken yet, or for none at all, leaves the job alone.
+        let job = if self.in_flight {
+            self.job.take()
+        } else {
+            None
+        };
+        let Some(job) = job else {
             self.events
                 .push_back(EngineEvent::Error(EngineError::StrayResult(result.name())));
             return;
