@@ -685,3 +685,39 @@ fn undecodable_unsafe_payload_is_dropped_without_engine_calls() {
         [EngineEvent::UnsafeDropped { .. }]
     ));
 }
+
+#[test]
+fn a_built_block_on_the_wrong_parent_is_not_inserted() {
+    let mut s = setup(true);
+    let a = attributes(&s.cfg, &s.genesis, 10, &[1]);
+    s.c.handle(EngineInput::Attributes(derived(
+        a.clone(),
+        s.genesis,
+        20,
+        true,
+    )));
+    action(&mut s.c);
+    s.c.on_result(fcu(valid(), Some(1)));
+    action(&mut s.c);
+    let mut elsewhere = s.genesis;
+    elsewhere.hash = B256::repeat_byte(0xee);
+    s.c.on_result(EngineResult::GetPayload(Ok(payload(
+        &s.cfg, &a, &elsewhere, 0,
+    ))));
+    assert!(s.c.poll_action().is_none(), "no newPayload for it");
+    match events(&mut s.c).as_slice() {
+        [EngineEvent::Error(e @ EngineError::Unexpected { .. })] => {
+            assert_eq!(e.class(), ErrorClass::Temporary)
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(s.c.is_parked());
+    s.c.handle(EngineInput::Retry);
+    assert!(matches!(
+        action(&mut s.c),
+        EngineAction::ForkchoiceUpdate {
+            attributes: Some(_),
+            ..
+        }
+    ));
+}

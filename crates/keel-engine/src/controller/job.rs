@@ -448,6 +448,24 @@ impl EngineController {
             }
         };
         let (envelope, block) = built;
+        let a = &attrs.attributes.payload_attributes;
+        if block.parent_hash != attrs.parent.hash || block.timestamp != a.timestamp {
+            let detail = format!(
+                "built block {} on {} at {}, asked for a child of {} at {}",
+                block.hash, block.parent_hash, block.timestamp, attrs.parent.hash, a.timestamp
+            );
+            let job = Job::Derive {
+                attrs,
+                reorged,
+                stage: DeriveStage::StartBuild,
+            };
+            let err = EngineError::Unexpected {
+                method: "engine_getPayload",
+                detail,
+            };
+            self.fail(job, err);
+            return;
+        }
         let job = Job::Derive {
             attrs,
             reorged,
