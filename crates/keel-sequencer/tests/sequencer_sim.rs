@@ -435,3 +435,73 @@ fn derivation_replacing_the_unsafe_head_reschedules_from_it() {
     // Slots 12.. were rebuilt on the new head: two blocks exist for them, one canonical.
     assert_eq!(w.canonical_produced().len(), 20);
 }
+
+#[test]
+fn l1_outage_keeps_the_origin_then_catches_up_one_l1_block_per_l2_block() {
+    let mut w = World::new(forks_through("holocene"), conf(0));
+    w.fill_l1(12, T0 + 400);
+    w.run_until(ms(T0 + 30));
+    let origin_before = w.seq.unsafe_head().unwrap().l1_origin;
+    w.l1_down = true;
+    w.run_until(ms(T0 + 130));
+    let head = w.seq.unsafe_head().unwrap();
+    assert_eq!(head.timestamp, T0 + 130, "L2 keeps going within the drift");
+    assert_eq!(head.l1_origin, origin_before, "on the origin it had");
+    w.l1_down = false;
+    w.run_until(ms(T0 + 200));
+    w.check_chain_rules();
+    let chain = w.chain();
+    let last = chain.last().unwrap();
+    assert!(
+        last.timestamp
+            - w.l1_block_by_hash(&last.l1_origin.hash)
+                .unwrap()
+                .header
+                .timestamp
+            < 14
+    );
+}
+
+#[test]
+fn attributes_refuse_a_header_that_is_not_the_origin() {
+    use keel_derive::attributes::{AttributesError, EpochOrigin};
+    use keel_sequencer::attributes::{BuildMode, sequencer_attributes};
+    let w = World::new(forks_through("holocene"), conf(0));
+    let parent = w.chain()[0];
+    let origin = l1_ref(&w.l1[0].header);
+    let other = l1_header(L1_START, alloy_primitives::B256::repeat_byte(1), T0, 9);
+    let err = sequencer_attributes(
+        &w.cfg,
+        &parent,
+        &system_config(),
+        &origin,
+        EpochOrigin {
+            header: &other,
+            receipts: None,
+            l1_blob_params: None,
+        },
+        BuildMode::default(),
+    )
+    .unwrap_err();
+    assert!(matches!(
+        err,
+        SequencerError::Attributes(AttributesError::OriginDataMismatch { .. })
+    ));
+    assert_eq!(err.class(), ErrorClass::Critical);
+    // The right header builds, with the pool on.
+    let ok = sequencer_attributes(
+        &w.cfg,
+        &parent,
+        &system_config(),
+        &origin,
+        EpochOrigin {
+            header: &w.l1[0].header,
+            receipts: None,
+            l1_blob_params: None,
+        },
+        BuildMode::default(),
+    )
+    .unwrap();
+    assert_eq!(ok.prepared.attributes.no_tx_pool, Some(false));
+    assert_eq!(ok.prepared.sequence_number, 1);
+}
