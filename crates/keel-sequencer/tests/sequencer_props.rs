@@ -2,7 +2,8 @@
 //! depths, seal durations, clock jitter and engine faults, the sequenced chain satisfies the
 //! derivation rules: L2 timestamps consecutive by the block time, origins never in the
 //! future, moving by at most one linked L1 block, the drift respected except by empty
-//! blocks whose next origin is still in the future; and one block per slot.
+//! blocks whose next origin is still in the future; and one block per slot unless an L1
+//! reorg made the sequencer rebuild.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -23,12 +24,20 @@ fn l1_gap() -> impl Strategy<Value = u64> {
     ]
 }
 
-fn fault() -> impl Strategy<Value = Option<EngineFault>> {
+#[derive(Debug, Clone, Copy)]
+enum Fault {
+    Engine(EngineFault),
+    /// L1 replaces its last `depth` visible blocks.
+    L1Reorg(u64),
+}
+
+fn fault() -> impl Strategy<Value = Option<Fault>> {
     prop_oneof![
         20 => Just(None),
-        1 => Just(Some(EngineFault::Syncing)),
-        1 => Just(Some(EngineFault::Unavailable)),
-        1 => Just(Some(EngineFault::InvalidAttributes)),
+        1 => Just(Some(Fault::Engine(EngineFault::Syncing))),
+        1 => Just(Some(Fault::Engine(EngineFault::Unavailable))),
+        1 => Just(Some(Fault::Engine(EngineFault::InvalidAttributes))),
+        1 => (1u64..=3).prop_map(|d| Some(Fault::L1Reorg(d))),
     ]
 }
 
@@ -62,24 +71,40 @@ proptest! {
         // Faults are spread over the run: one every few blocks.
         let step = (end - T0) / (faults.len() as u64 + 1);
         let mut t = T0;
+        let mut reorged = false;
         for f in faults {
             t += step;
             w.run_until_with(t * 1000, &mut jitter);
-            if let Some(f) = f {
-                w.engine_faults.push_back(f);
+            match f {
+                // One fault at a time: two refusals of the same block halt by design.
+                Some(Fault::Engine(f)) if w.engine_faults.is_empty() => {
+                    w.engine_faults.push_back(f)
+                }
+                Some(Fault::L1Reorg(depth)) => {
+                    let tip = w.l1_head_number();
+                    if tip > L1_START + depth {
+                        w.reorg_l1_above(tip - depth);
+                        reorged = true;
+                    }
+                }
+                _ => {}
             }
         }
         w.run_until_with(end * 1000, &mut jitter);
         prop_assert!(w.seq.halted().is_none(), "{:?}", w.seq.halted());
-        // No L1 reorg here, so no reset: the selector alone kept the chain valid (the
-        // shared builder would refuse a bad origin with a reset).
-        prop_assert_eq!(w.resets, 0);
+        // Without an L1 reorg there is no reset: the selector alone kept the chain valid
+        // (the shared builder would refuse a bad origin with a reset).
+        if !reorged {
+            prop_assert_eq!(w.resets, 0);
+        }
         w.check_chain_rules();
         // One block per slot, and the chain kept up with the clock (allowing for the
         // drift wait when L1 stalls longer than the drift).
-        let mut seen = std::collections::HashSet::new();
-        for p in &w.produced {
-            prop_assert!(seen.insert(p.block.timestamp), "two blocks for slot {}", p.block.timestamp);
+        if !reorged {
+            let mut seen = std::collections::HashSet::new();
+            for p in &w.produced {
+                prop_assert!(seen.insert(p.block.timestamp), "two blocks for slot {}", p.block.timestamp);
+            }
         }
         prop_assert!(w.chain().len() > 1);
     }
