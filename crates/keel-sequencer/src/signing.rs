@@ -148,6 +148,16 @@ mod tests {
     }
 
     #[test]
+    fn key_one_is_the_well_known_address() {
+        // secp256k1 secret 1 → its generator point → 0x7E5F…5Bdf (a standard check).
+        let signer = BlockSigner::new(&B256::with_last_byte(1), 10).unwrap();
+        assert_eq!(
+            signer.address(),
+            alloy_primitives::address!("0x7E5F4552091A69125d5DfCb7b8C2659029395Bdf")
+        );
+    }
+
+    #[test]
     fn zero_key_is_refused() {
         assert_eq!(
             BlockSigner::new(&B256::ZERO, 10).unwrap_err(),

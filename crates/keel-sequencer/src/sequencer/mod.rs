@@ -11,6 +11,34 @@
 //! Fetch actions are idempotent (asked again until answered); `StartBuilding` and `Seal` are
 //! emitted once per block and the machine waits ([`SequencerAction::Idle`]) for the
 //! engine's answer, so one slot never gets two blocks.
+//!
+//! # Faults
+//!
+//! Every action and error has a `Debug` / `Display` form meant to be the driver's log line.
+//!
+//! - **Engine refuses the block** (`InvalidAttributes` from `forkchoiceUpdated`,
+//!   `InvalidPayload` from `newPayload`): the block is dropped and, after one block time (as
+//!   op-node), the same slot is rebuilt on the same parent **deposits-only**, which
+//!   derivation would also produce; if the engine refuses that too, the sequencer halts
+//!   ([`SequencerError::DepositsOnlyRejected`], critical). op-node instead retries the same
+//!   attributes with the pool on.
+//! - **Engine SYNCING, down or slow** (the driver's call timed out): the job is dropped and
+//!   the slot retried after an exponential back-off (1 s doubling to 30 s by default; reset
+//!   by the next sealed block). Missed slots are then caught up, none skipped.
+//! - **L1 unreachable**: within the drift the sequencer keeps its origin and goes on; past
+//!   it, it waits ([`SequencerAction::WaitForL1`]) and says why.
+//! - **L1 reorg of the current origin**: a new L1 head that does not extend the previous one
+//!   makes the sequencer refetch the next L1 block; if the canonical block there does not
+//!   extend the parent's origin, every unsafe block on that origin would be dropped by
+//!   derivation, so the sequencer asks for a [`SequencerAction::Reset`] at once (op-node
+//!   keeps building on the stale origin until the drift forces the next origin, then
+//!   resets; kona keeps building). The node's reset (`keel_derive::reset`) unwinds the
+//!   unsafe chain to the last block on a canonical origin and reports it as the new unsafe
+//!   head; the sequencer waits one block time (op-node's reset confirmation) and rebuilds
+//!   from there on canonical origins.
+//! - **Derivation (or gossip) replaces the unsafe chain**: an `UnsafeHead` that is not the
+//!   parent of the block in progress drops that block; the next block is built on the new
+//!   head.
 
 mod events;
 
