@@ -169,16 +169,21 @@ impl Sequencer {
             // loop cannot run hot.
             self.retry_at_ms = now_ms.saturating_add(self.cfg.block_time.saturating_mul(1000));
         }
-        let job = match self.build {
-            Build::None => None,
-            Build::Starting(j) | Build::Building(j, _) | Build::Sealing(j, _, _) => Some(j),
-        };
-        if let Some(job) = job {
-            let ours = head.parent_hash == job.parent.hash && head.timestamp == job.timestamp;
-            if head.hash != job.parent.hash && !ours {
-                // Derivation or a reorg replaced the parent: this block is stale.
-                self.build = Build::None;
+        let keep = match self.build {
+            Build::None => true,
+            // Before the seal, only the parent itself keeps the job: a derived block at the
+            // same slot on the same parent is not ours (its hash is unknown until sealed).
+            Build::Starting(job) | Build::Building(job, _) => head.hash == job.parent.hash,
+            // While sealing, the engine controller may report our block (a child of the
+            // parent at our timestamp) before the seal's answer arrives.
+            Build::Sealing(job, _, _) => {
+                head.hash == job.parent.hash
+                    || (head.parent_hash == job.parent.hash && head.timestamp == job.timestamp)
             }
+        };
+        if !keep {
+            // Derivation or a reorg replaced the parent: this block is stale.
+            self.build = Build::None;
         }
         self.set_head(head, system_config);
     }
