@@ -241,7 +241,8 @@ pub fn select_origin(
         // current origin is the only valid one (the block will carry no pool transactions).
         return Ok(OriginDecision::Keep(*current));
     }
-    let reason = if confirmed(next_number) {
+    let exists_unconfirmed = next_number <= inputs.l1_head && !confirmed(next_number);
+    let reason = if !exists_unconfirmed {
         WaitReason::NextOriginUnavailable {
             number: next_number,
             l2_time,
@@ -394,6 +395,22 @@ mod tests {
                     number: 11,
                     l1_head: 11,
                     confs: 2
+                }
+            }
+        );
+    }
+
+    #[test]
+    fn past_drift_a_block_l1_does_not_have_yet_is_unavailable_not_unconfirmed() {
+        let cur = l1(10, 100);
+        let p = parent_on(&cur, 700);
+        assert_eq!(
+            select(&p, &cur, NextL1::NotFetched, 10, 3),
+            OriginDecision::WaitForL1 {
+                reason: WaitReason::NextOriginUnavailable {
+                    number: 11,
+                    l2_time: 702,
+                    drift_limit: 700
                 }
             }
         );

@@ -26,7 +26,8 @@ pub enum SequencerEvent {
         /// Its system config (`keel_derive::l2::system_config`).
         system_config: SystemConfig,
     },
-    /// A new L1 head was seen.
+    /// A new L1 head was seen. The driver must report L1 heads: origins are adopted only
+    /// up to the last reported head (minus the confirmation depth).
     L1Head(L1BlockRef),
     /// Answer to `FetchL1BlockByNumber` / `FetchL1BlockByHash`.
     L1Block(L1BlockRef),
