@@ -22,6 +22,7 @@
 //! - [`l2`]: the narrow view of the L2 chain the pipeline needs (implemented by the node
 //!   over the execution client, and by tests in memory).
 //! - [`attributes`]: the payload-attributes builder (op-node's `PreparePayloadAttributes`).
+//! - [`pipeline`]: the whole pipeline behind one `step` entry point.
 //! - [`reset`]: finding the sync start after a reorg or restart (op-node's `FindL2Heads`).
 #![cfg_attr(
     test,
@@ -32,6 +33,7 @@
 pub mod attributes;
 pub mod error;
 pub mod l2;
+pub mod pipeline;
 pub mod reset;
 pub mod types;
 
