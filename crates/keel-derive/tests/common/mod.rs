@@ -3,6 +3,7 @@
 
 pub mod chain;
 pub mod fuzz;
+pub mod sim;
 
 use std::path::PathBuf;
 
