@@ -107,6 +107,10 @@ pub struct SimParams {
     pub reorg_from: Option<u64>,
     /// Max blocks per channel.
     pub max_channel_blocks: u64,
+    /// Minimum user transactions per block.
+    pub min_txs: u64,
+    /// Fixed frame size (else random, small for calldata).
+    pub max_frame_size: Option<usize>,
 }
 
 impl SimParams {
@@ -124,6 +128,8 @@ impl SimParams {
             withhold: None,
             reorg_from: None,
             max_channel_blocks: 12,
+            min_txs: 0,
+            max_frame_size: None,
         }
     }
 }
@@ -462,7 +468,9 @@ pub fn build_world(p: &SimParams) -> World {
         } else {
             CompressionAlgo::Zlib
         };
-        let max_frame_size = if use_blobs {
+        let max_frame_size = if let Some(size) = p.max_frame_size {
+            size
+        } else if use_blobs {
             20_000 + rng.below(40_000) as usize
         } else {
             200 + rng.below(3000) as usize
