@@ -111,6 +111,9 @@ pub struct SimParams {
     pub min_txs: u64,
     /// Fixed frame size (else random, small for calldata).
     pub max_frame_size: Option<usize>,
+    /// Each channel after the first also re-posts up to this many blocks before it (span
+    /// batches then overlap the safe chain; singular ones are past).
+    pub overlap: u64,
 }
 
 impl SimParams {
@@ -130,6 +133,7 @@ impl SimParams {
             max_channel_blocks: 12,
             min_txs: 0,
             max_frame_size: None,
+            overlap: 0,
         }
     }
 }
@@ -489,7 +493,10 @@ pub fn build_world(p: &SimParams) -> World {
             keel_protocol::frame::ChannelId::from_slice(&rng.bytes(16)),
         )
         .unwrap();
-        for k in range.clone() {
+        let first = range
+            .start
+            .saturating_sub(rng.below(p.overlap + 1) as usize);
+        for k in first..range.end {
             let b = &l2[k];
             builder
                 .add_block(b.batch.clone(), b.block_ref.sequence_number)
@@ -549,6 +556,8 @@ pub struct Derived {
     pub safe: L2BlockRef,
     /// Derived safe blocks by number (genesis included).
     pub blocks: Vec<L2BlockInput>,
+    /// `NeedL2Block` requests answered.
+    pub l2_requests: usize,
 }
 
 impl Derived {
@@ -562,6 +571,7 @@ impl Derived {
                 transactions: Vec::new(),
                 system_config: genesis_system_config(),
             }],
+            l2_requests: 0,
         }
     }
 }
@@ -609,6 +619,7 @@ pub fn drive(
                 p.provide_blobs(block.hash, blobs)?;
             }
             Step::NeedL2Block(n) => {
+                d.l2_requests += 1;
                 p.provide_l2_block(d.blocks[n as usize].clone())?;
             }
         }
