@@ -496,8 +496,7 @@ pub fn build_world(p: &SimParams) -> World {
         let first = range
             .start
             .saturating_sub(rng.below(p.overlap + 1) as usize);
-        for k in first..range.end {
-            let b = &l2[k];
+        for b in &l2[first..range.end] {
             builder
                 .add_block(b.batch.clone(), b.block_ref.sequence_number)
                 .unwrap();
