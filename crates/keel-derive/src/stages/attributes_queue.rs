@@ -53,6 +53,15 @@ pub enum AttributesQueueError {
         /// The safe head number.
         parent: u64,
     },
+    /// The batch does not build on the safe head (parent hash or timestamp): the safe head
+    /// moved under the pipeline (op-node's attributes queue resets on this).
+    #[error("batch at time {timestamp} does not build on safe head {parent}")]
+    NotOnSafeHead {
+        /// The safe head number.
+        parent: u64,
+        /// The batch's timestamp.
+        timestamp: u64,
+    },
     /// The builder refused.
     #[error(transparent)]
     Build(#[from] AttributesError),
@@ -62,7 +71,7 @@ impl AttributesQueueError {
     /// The error's class.
     pub fn class(&self) -> ErrorClass {
         match self {
-            Self::UnknownEpoch { .. } => ErrorClass::Reset,
+            Self::UnknownEpoch { .. } | Self::NotOnSafeHead { .. } => ErrorClass::Reset,
             Self::Build(e) => e.class(),
         }
     }
@@ -155,6 +164,14 @@ impl AttributesQueue {
         is_last_in_span: bool,
         derived_from: L1BlockRef,
     ) -> Result<(DerivedAttributes, SystemConfig), AttributesQueueError> {
+        if batch.parent_hash != parent.hash
+            || parent.timestamp.checked_add(self.cfg.block_time) != Some(batch.timestamp)
+        {
+            return Err(AttributesQueueError::NotOnSafeHead {
+                parent: parent.number,
+                timestamp: batch.timestamp,
+            });
+        }
         let epoch_id = BlockId {
             hash: batch.epoch_hash,
             number: batch.epoch_num,
@@ -187,5 +204,78 @@ impl AttributesQueue {
             },
             prepared.system_config,
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloy_primitives::B256;
+
+    use super::*;
+
+    fn block(number: u64, parent: B256) -> L1BlockInput {
+        L1BlockInput::new(
+            Header {
+                number,
+                parent_hash: parent,
+                timestamp: number * 12,
+                ..Default::default()
+            },
+            vec![],
+            vec![],
+        )
+    }
+
+    #[test]
+    fn window_is_bounded_and_restarts_on_a_fork() {
+        let cfg = Arc::new(RollupConfig {
+            seq_window_size: 4,
+            block_time: 2,
+            ..Default::default()
+        });
+        let mut q = AttributesQueue::new(cfg);
+        let mut parent = B256::ZERO;
+        for n in 1..=40 {
+            let b = block(n, parent);
+            parent = b.block_ref.hash;
+            q.push_l1_block(&b);
+        }
+        assert_eq!(q.len() as u64, q.capacity());
+        q.prune_below(38);
+        assert_eq!(q.len(), 3);
+        // A block that does not extend the last one replaces the window.
+        q.push_l1_block(&block(41, B256::repeat_byte(9)));
+        assert_eq!(q.len(), 1);
+    }
+
+    #[test]
+    fn batch_not_on_safe_head_is_a_reset() {
+        let cfg = Arc::new(RollupConfig {
+            block_time: 2,
+            ..Default::default()
+        });
+        let q = AttributesQueue::new(cfg);
+        let parent = L2BlockRef {
+            hash: B256::repeat_byte(1),
+            timestamp: 10,
+            ..Default::default()
+        };
+        let batch = SingleBatch {
+            parent_hash: B256::repeat_byte(2),
+            epoch_num: 0,
+            epoch_hash: B256::ZERO,
+            timestamp: 12,
+            transactions: vec![],
+        };
+        let err = q
+            .build(
+                &parent,
+                &SystemConfig::default(),
+                batch,
+                true,
+                L1BlockRef::default(),
+            )
+            .unwrap_err();
+        assert_eq!(err.class(), ErrorClass::Reset);
     }
 }

@@ -248,3 +248,72 @@ enum Candidate {
     Eof,
     NeedL2Block(u64),
 }
+
+#[cfg(test)]
+mod tests {
+    use alloy_primitives::{Bytes, FixedBytes};
+    use keel_protocol::batch::SpanBatchElement;
+
+    use super::*;
+
+    fn l1(n: u64) -> L1BlockRef {
+        L1BlockRef {
+            hash: B256::repeat_byte(n as u8),
+            number: n,
+            ..Default::default()
+        }
+    }
+
+    fn span(epochs: &[u64]) -> SpanBatch {
+        SpanBatch {
+            parent_check: FixedBytes::ZERO,
+            l1_origin_check: FixedBytes::ZERO,
+            first_origin_bit: false,
+            blocks: epochs
+                .iter()
+                .enumerate()
+                .map(|(i, &e)| SpanBatchElement {
+                    epoch_num: e,
+                    timestamp: 10 + 2 * i as u64,
+                    transactions: vec![Bytes::from(vec![2, i as u8])],
+                })
+                .collect(),
+        }
+    }
+
+    fn parent(ts: u64) -> L2BlockRef {
+        L2BlockRef {
+            hash: B256::repeat_byte(ts as u8),
+            timestamp: ts,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn loads_blocks_after_parent_with_epoch_hashes() {
+        let mut s = BatchStream::default();
+        s.load(span(&[1, 1, 2, 2]), &[l1(1), l1(2)], &parent(12))
+            .unwrap();
+        assert_eq!(s.len(), 2);
+        let (b, last) = s.next_for(&parent(12), 2).unwrap();
+        assert_eq!((b.timestamp, b.epoch_hash, last), (14, l1(2).hash, false));
+        assert_eq!(b.parent_hash, parent(12).hash);
+        let (_, last) = s.next_for(&parent(14), 2).unwrap();
+        assert!(last);
+        assert!(s.is_empty());
+    }
+
+    #[test]
+    fn missing_epoch_and_parent_mismatch_empty_the_stream() {
+        let mut s = BatchStream::default();
+        assert_eq!(
+            s.load(span(&[1, 3]), &[l1(1), l1(2)], &parent(8)),
+            Err(MissingEpoch(3))
+        );
+        assert!(s.is_empty());
+        s.load(span(&[1, 1, 1]), &[l1(1)], &parent(8)).unwrap();
+        // The safe head is not the block before the next batch: the rest is dropped.
+        assert!(s.next_for(&parent(20), 2).is_none());
+        assert!(s.is_empty());
+    }
+}
