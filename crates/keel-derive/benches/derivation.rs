@@ -16,7 +16,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::sim::*;
+use common::{driver::*, sim::*};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use keel_derive::pipeline::Pipeline;
 use keel_protocol::{

@@ -29,7 +29,7 @@ use crate::{
         channel_stage::{ChannelStage, ChannelStep},
         frame_queue::FrameQueue,
         retrieval::{DataItem, batcher_data, blob_hashes, resolve, verify_blobs},
-        traversal::L1Traversal,
+        traversal::{L1Traversal, TraversalError},
     },
     types::{L1BlockInput, L1BlockRef, L2BlockInput, L2BlockRef},
 };
@@ -339,6 +339,13 @@ impl Pipeline {
                 return Err(PipelineError::UnexpectedOrigin {
                     expected: expected.id(),
                     got: block.block_ref.id(),
+                }
+                .into());
+            }
+            if block.receipts.len() != block.transactions.len() {
+                return Err(TraversalError::Inconsistent {
+                    number: block.block_ref.number,
+                    what: "receipt count differs from transaction count",
                 }
                 .into());
             }

@@ -13,7 +13,7 @@
 
 mod common;
 
-use common::sim::*;
+use common::{driver::*, sim::*};
 use keel_derive::{error::ErrorClass, pipeline::Pipeline};
 use keel_protocol::{channel_builder::BatchKind, compression::CompressionAlgo};
 

@@ -11,7 +11,7 @@
 mod common;
 
 use alloy_consensus::Sealed;
-use common::sim::*;
+use common::{driver::*, sim::*};
 use keel_derive::{
     attributes::{EpochOrigin, prepare_payload_attributes},
     pipeline::Pipeline,
