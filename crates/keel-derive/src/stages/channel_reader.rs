@@ -61,8 +61,8 @@ pub enum ChannelReaderError {
         #[source]
         source: CompressionError,
     },
-    /// A batch failed to decode (or to convert, for a span batch); the rest of the channel is
-    /// dropped, as op-node's reader moves to the next channel on a decode error.
+    /// A batch failed to decode (the rest of the channel is dropped, as op-node's reader
+    /// moves to the next channel), or a span batch failed to convert (that batch only).
     #[error("channel {channel}, batch {index}: {source}")]
     Batch {
         /// The channel.
@@ -168,8 +168,9 @@ impl ChannelReader {
     /// The next batch of the current channel, tagged with `origin` (the current L1 origin).
     ///
     /// Span batches are converted to their derived form here; a span batch read before Delta
-    /// (by `origin`'s time) is skipped alone. A decode or conversion failure drops the rest of
-    /// the channel.
+    /// (by `origin`'s time), or whose conversion fails, is skipped alone (op-node returns an
+    /// error for it and reads on). A decode failure drops the rest of the channel (op-node's
+    /// reader moves to the next channel).
     pub fn next_batch(&mut self, origin: L1BlockRef) -> ReaderOutput {
         let Some(cur) = self.current.as_mut() else {
             return ReaderOutput::Empty;
@@ -206,7 +207,8 @@ impl ChannelReader {
                 ) {
                     Ok(span) => ReadBatch::Span(span),
                     Err(source) => {
-                        self.current = None;
+                        // op-node returns `DeriveSpanBatch`'s error without leaving the
+                        // channel: the next pull reads the batch after this one.
                         return ReaderOutput::Skipped(ChannelReaderError::Batch {
                             channel: id,
                             index,
