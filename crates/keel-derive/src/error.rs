@@ -23,6 +23,15 @@ pub enum DeriveError {
     /// The provided blobs do not fit the block's batcher transactions.
     #[error("L1 retrieval: {0}")]
     Retrieval(#[from] crate::stages::retrieval::RetrievalError),
+    /// The batch queue's L1 view does not fit the safe head (or an internal invariant broke).
+    #[error("batch queue: {0}")]
+    BatchQueue(#[from] crate::stages::batch_queue::BatchQueueError),
+    /// The attributes of an accepted batch could not be built.
+    #[error("attributes: {0}")]
+    Attributes(#[from] crate::stages::attributes_queue::AttributesQueueError),
+    /// The caller handed in data the pipeline did not ask for.
+    #[error("pipeline: {0}")]
+    Pipeline(#[from] crate::pipeline::PipelineError),
 }
 
 impl DeriveError {
@@ -31,6 +40,9 @@ impl DeriveError {
         match self {
             Self::Traversal(e) => e.class(),
             Self::Retrieval(e) => e.class(),
+            Self::BatchQueue(e) => e.class(),
+            Self::Attributes(e) => e.class(),
+            Self::Pipeline(e) => e.class(),
         }
     }
 }

@@ -17,11 +17,13 @@
 //!
 //! - [`types`]: L1 and L2 block references and the L1 block data the pipeline consumes.
 //! - [`stages`]: the spec's pipeline stages (L1 traversal, retrieval, frame queue, channel
-//!   bank / assembler, ...), each a push-based state machine.
+//!   bank / assembler, channel reader, batch queue / stream with the validity rules,
+//!   attributes queue), each a push-based state machine.
 //! - [`error`]: the crate's error and its class.
 //! - [`l2`]: the narrow view of the L2 chain the pipeline needs (implemented by the node
 //!   over the execution client, and by tests in memory).
 //! - [`attributes`]: the payload-attributes builder (op-node's `PreparePayloadAttributes`).
+//! - [`pipeline`]: the whole pipeline behind one `step` entry point.
 //! - [`reset`]: finding the sync start after a reorg or restart (op-node's `FindL2Heads`).
 #![cfg_attr(
     test,
@@ -32,6 +34,7 @@
 pub mod attributes;
 pub mod error;
 pub mod l2;
+pub mod pipeline;
 pub mod reset;
 pub mod types;
 

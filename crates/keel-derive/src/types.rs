@@ -1,8 +1,8 @@
 //! Block references and the L1 block data handed to the pipeline.
 
 use alloy_consensus::{Header, ReceiptEnvelope, TxEnvelope};
-use alloy_primitives::B256;
-use keel_protocol::rollup_config::BlockId;
+use alloy_primitives::{B256, Bytes};
+use keel_protocol::{rollup_config::BlockId, system_config::SystemConfig};
 use serde::{Deserialize, Serialize};
 
 /// A reference to an L1 block: enough to walk the chain by parent hash and to order it in
@@ -97,4 +97,20 @@ impl L1BlockInput {
             receipts,
         }
     }
+}
+
+/// One L2 block as the pipeline needs it: for span batches overlapping the safe chain (their
+/// transactions and L1 origins are compared with the batch), and for the system config in
+/// force after it (the attributes of its child are built on it).
+///
+/// The node builds it from the execution client's block (`block_ref_from_block`,
+/// `system_config_from_block` of [`crate::l2`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct L2BlockInput {
+    /// The block's reference (with its L1 origin, from the L1-info deposit).
+    pub block_ref: L2BlockRef,
+    /// All its transactions as EIP-2718 bytes, deposits included, in block order.
+    pub transactions: Vec<Bytes>,
+    /// The system config in force after the block.
+    pub system_config: SystemConfig,
 }

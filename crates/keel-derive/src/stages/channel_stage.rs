@@ -20,6 +20,17 @@ enum Inner {
     Assembler(ChannelAssembler),
 }
 
+/// What one [`ChannelStage::next_channel_step`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChannelStep {
+    /// A channel is ready.
+    Ready(ReadyChannel),
+    /// One frame was ingested; no channel is ready yet.
+    Ingested,
+    /// The frame queue is empty and no channel is ready.
+    NoFrames,
+}
+
 /// Channel bank or channel assembler, whichever the L1 origin's fork calls for.
 #[derive(Debug, Clone)]
 pub struct ChannelStage {
@@ -100,6 +111,32 @@ impl ChannelStage {
                     }
                 }
             }
+        }
+    }
+
+    /// One pull of op-node's channel stage, keeping its granularity (the pre-Holocene batch
+    /// queue derives between pulls, so the number of pulls matters there): the bank hands out
+    /// a ready channel, or else ingests exactly one frame; the assembler takes frames until a
+    /// channel completes (op-node's `ChannelAssembler` loops the same way).
+    pub fn next_channel_step(
+        &mut self,
+        frames: &mut FrameQueue,
+        current_l1: L1BlockRef,
+    ) -> ChannelStep {
+        self.select(&current_l1);
+        if let Inner::Bank(bank) = &mut self.inner {
+            if let Some(ch) = bank.next_channel(current_l1) {
+                return ChannelStep::Ready(ch);
+            }
+            let Some((frame, l1)) = frames.next_frame() else {
+                return ChannelStep::NoFrames;
+            };
+            let _ = bank.add_frame(frame, l1);
+            return ChannelStep::Ingested;
+        }
+        match self.next_channel(frames, current_l1) {
+            Some(ch) => ChannelStep::Ready(ch),
+            None => ChannelStep::NoFrames,
         }
     }
 

@@ -2,7 +2,9 @@
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod chain;
+pub mod driver;
 pub mod fuzz;
+pub mod sim;
 
 use std::path::PathBuf;
 
