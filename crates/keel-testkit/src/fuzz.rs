@@ -6,8 +6,8 @@
 //! `Err` and never panic; the process's allocation bound is the decoders' own limits.
 //!
 //! The number of cases per target is `KEEL_FUZZ_CASES` (default 2,000 so CI stays quick);
-//! `KEEL_FUZZ_CASES=1000000 cargo test --release -p keel-protocol --test fuzz` is the long
-//! run. `KEEL_FUZZ_SEED` replays a run exactly.
+//! the long run is `KEEL_FUZZ_CASES=1000000 cargo test --release -p keel-protocol -p
+//! keel-derive --test 'fuzz_*'` (see README). `KEEL_FUZZ_SEED` replays a run exactly.
 
 /// Number of cases each target runs.
 pub fn cases() -> u64 {
