@@ -44,10 +44,11 @@ pub struct EpochOrigin<'a> {
     /// (the first L2 block of an epoch carries its user deposits and config updates); ignored
     /// otherwise, so the sequencer need not fetch them for later blocks of the epoch.
     pub receipts: Option<&'a [ReceiptEnvelope]>,
-    /// L1's blob parameters at this block, from the L1 chain's blob schedule (Cancun,
-    /// Prague, Osaka, the BPO forks), as op-node reads them from the L1 chain config. `None`
-    /// infers Cancun or Prague from the header ([`L1Origin::from_header`]), which gives a
-    /// wrong blob base fee for L1 blocks after a BPO fork changed the update fraction.
+    /// L1's blob parameters at this block (Cancun, Prague, Osaka, the BPO forks), as op-node
+    /// reads them from the L1 chain config. `None` takes them from Keel's schedule of the
+    /// rollup's L1 chain (`keel_protocol::l1_blob_schedule`: Ethereum mainnet, Sepolia,
+    /// Holesky, Hoodi); for another L1 it infers Cancun or Prague from the header
+    /// ([`L1Origin::from_header`]), which is wrong after a BPO fork — pass them for such L1s.
     pub l1_blob_params: Option<BlobParams>,
 }
 
@@ -326,7 +327,7 @@ pub fn prepare_payload_attributes(
     }
     check_supported(cfg, parent_number, l2_time)?;
 
-    let mut l1_origin = L1Origin::from_header(header.inner());
+    let mut l1_origin = L1Origin::from_l1_header(header.inner(), cfg.l1_chain_id);
     l1_origin.hash = epoch.hash;
     if let (Some(l1_params), Some(excess_blob_gas)) =
         (origin.l1_blob_params, header.excess_blob_gas)

@@ -20,6 +20,7 @@
 //! - [`system_config`], [`config_update`]: the system config and its L1 `ConfigUpdate` logs.
 //! - [`deposit`]: `TransactionDeposited` logs to deposit transactions; receipts scan.
 //! - [`l1_info`]: the L1-attributes deposit that opens every L2 block.
+//! - [`l1_blob_schedule`]: L1's blob parameters over time (Cancun, Prague, BPO forks).
 //! - [`upgrades`]: network-upgrade transactions of each fork's activation block.
 //! - [`frame`], [`channel`], [`compression`]: batcher data framing and channel assembly.
 //! - [`batch`]: singular and span batches.
@@ -41,6 +42,7 @@ pub mod config_update;
 pub mod deposit;
 pub mod frame;
 pub mod hardfork;
+pub mod l1_blob_schedule;
 pub mod l1_info;
 pub mod output_root;
 pub mod presets;

@@ -94,6 +94,24 @@ impl L1Origin {
         }
     }
 
+    /// The origin facts of a header of L1 chain `l1_chain_id`: like [`Self::from_header`],
+    /// but with L1's real blob parameters at that block when Keel knows the chain's blob
+    /// schedule ([`crate::l1_blob_schedule`]), so blocks after a BPO fork get the right
+    /// blob base fee.
+    pub fn from_l1_header(header: &Header, l1_chain_id: u64) -> Self {
+        let mut origin = Self::from_header(header);
+        if let (Some(excess_blob_gas), Some(l1_params)) = (
+            header.excess_blob_gas,
+            crate::l1_blob_schedule::known_l1_blob_params(l1_chain_id, header.timestamp),
+        ) {
+            origin.blob_fee = L1BlobFee::Excess {
+                excess_blob_gas,
+                l1_params,
+            };
+        }
+        origin
+    }
+
     /// The blob base fee the L1-attributes deposit reports for this origin.
     ///
     /// Spec: protocol/ecotone/l1-attributes.md (1 before L1 has blobs),
@@ -258,5 +276,29 @@ mod tests {
         let v1_dirty = b256!("0x010000000000000000000000000000000000000000000001000c5fc500000558");
         assert!(scalars(v1_dirty).is_err());
         assert!(scalars(B256::repeat_byte(2)).is_err());
+    }
+
+    #[test]
+    fn known_l1_blob_schedule_beats_header_inference() {
+        use alloy_hardforks::ethereum::mainnet::MAINNET_BPO2_TIMESTAMP;
+        let header = Header {
+            timestamp: MAINNET_BPO2_TIMESTAMP + 12,
+            excess_blob_gas: Some(80_000_000),
+            requests_hash: Some(B256::ZERO),
+            ..Default::default()
+        };
+        let cfg = RollupConfig::default();
+        let bpo2 = U256::from(BlobParams::bpo2().calc_blob_fee(80_000_000));
+        let prague = U256::from(BlobParams::prague().calc_blob_fee(80_000_000));
+        assert_ne!(bpo2, prague);
+        assert_eq!(
+            L1Origin::from_l1_header(&header, 1).blob_base_fee(&cfg),
+            bpo2
+        );
+        // An L1 Keel has no schedule for falls back to the header's hint (Prague).
+        assert_eq!(
+            L1Origin::from_l1_header(&header, 900).blob_base_fee(&cfg),
+            prague
+        );
     }
 }
