@@ -383,7 +383,9 @@ fn deposit(from: Address, to: TxKind, input: Bytes) -> TxDeposit {
 fn run(state: &mut MemState, chain_id: u64, tx: TxDeposit) -> Result<Option<Address>, String> {
     let from = tx.from;
     let env = EvmEnv::new(
-        CfgEnv::new_with_spec(OpSpecId::JOVIAN).with_chain_id(chain_id),
+        CfgEnv::new()
+            .with_chain_id(chain_id)
+            .with_spec_and_mainnet_gas_params(OpSpecId::JOVIAN),
         BlockEnv {
             gas_limit: GENESIS_EVM_GAS,
             ..Default::default()

@@ -15,5 +15,8 @@
     allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
 )]
 
+pub mod chain;
+pub mod executor;
+pub mod forks;
 pub mod genesis;
 pub mod state;
