@@ -176,8 +176,14 @@ impl Chain {
     }
 
     fn parent(&self, hash: B256) -> Result<(&Sealed<Header>, &MemState), ChainError> {
-        let block = self.blocks.get(&hash).ok_or(ChainError::UnknownBlock(hash))?;
-        let state = self.states.get(&hash).ok_or(ChainError::StatePruned(hash))?;
+        let block = self
+            .blocks
+            .get(&hash)
+            .ok_or(ChainError::UnknownBlock(hash))?;
+        let state = self
+            .states
+            .get(&hash)
+            .ok_or(ChainError::StatePruned(hash))?;
         Ok((&block.header, state))
     }
 
@@ -191,7 +197,8 @@ impl Chain {
         let (header, state) = self.parent(parent)?;
         let executed = build_block(&self.rollup, header, state, attrs, &self.pool)?;
         let included: Vec<B256> = executed.transactions.iter().map(|t| t.tx_hash()).collect();
-        self.pool.retain(|t| !included.contains(&t.inner().tx_hash()));
+        self.pool
+            .retain(|t| !included.contains(&t.inner().tx_hash()));
         Ok(self.insert(executed))
     }
 

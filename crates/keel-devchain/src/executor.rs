@@ -23,8 +23,8 @@ use alloy_evm::{
     block::{BlockExecutor, BlockExecutorFactory},
 };
 use alloy_op_evm::{
-    OpBlockExecutionCtx, OpBlockExecutorFactory, OpEvmFactory, OpTx,
-    block::OpAlloyReceiptBuilder, spec_by_timestamp_after_bedrock,
+    OpBlockExecutionCtx, OpBlockExecutorFactory, OpEvmFactory, OpTx, block::OpAlloyReceiptBuilder,
+    spec_by_timestamp_after_bedrock,
 };
 use alloy_primitives::{Address, B64, B256, Bloom, Bytes, U256};
 use alloy_trie::{EMPTY_ROOT_HASH, root::ordered_trie_root_with_encoder};
@@ -155,19 +155,29 @@ impl ExecutedBlock {
 /// carries the minimum base fee the result is clamped to, and the gas metered is
 /// `max(gasUsed, blobGasUsed)` (Spec: protocol/jovian/exec-engine.md#minimum-base-fee,
 /// #da-footprint-block-limit).
-pub fn next_base_fee(cfg: &RollupConfig, parent: &Header, timestamp: u64) -> Result<u64, ExecError> {
+pub fn next_base_fee(
+    cfg: &RollupConfig,
+    parent: &Header,
+    timestamp: u64,
+) -> Result<u64, ExecError> {
     let parent_jovian = cfg.is_active(Hardfork::Jovian, parent.timestamp);
     let (params, min_base_fee) = if parent_jovian {
         let (elasticity, denominator, min) =
             decode_jovian_extra_data(&parent.extra_data).map_err(ExecError::ParentExtraData)?;
-        (BaseFeeParams::new(denominator.into(), elasticity.into()), min)
+        (
+            BaseFeeParams::new(denominator.into(), elasticity.into()),
+            min,
+        )
     } else if cfg.is_active(Hardfork::Holocene, parent.timestamp) {
         let (elasticity, denominator) =
             decode_holocene_extra_data(&parent.extra_data).map_err(ExecError::ParentExtraData)?;
         (BaseFeeParams::new(denominator.into(), elasticity.into()), 0)
     } else {
         let p = cfg.base_fee_params(timestamp);
-        (BaseFeeParams::new(p.denominator.into(), p.elasticity.into()), 0)
+        (
+            BaseFeeParams::new(p.denominator.into(), p.elasticity.into()),
+            0,
+        )
     };
     let gas_metered = if parent_jovian {
         parent.gas_used.max(parent.blob_gas_used.unwrap_or(0))
@@ -195,7 +205,8 @@ pub fn extra_data_for(
 ) -> Result<Bytes, ExecError> {
     let defaults = cfg.base_fee_params(timestamp);
     let defaults = BaseFeeParams::new(defaults.denominator.into(), defaults.elasticity.into());
-    let invalid = |e: op_alloy_consensus::EIP1559ParamError| ExecError::InvalidAttributes(e.to_string());
+    let invalid =
+        |e: op_alloy_consensus::EIP1559ParamError| ExecError::InvalidAttributes(e.to_string());
     if cfg.is_active(Hardfork::Jovian, timestamp) {
         let params = attrs
             .eip_1559_params
@@ -226,7 +237,10 @@ pub fn decode_transactions(
                 reason: e.to_string(),
             })?;
             let signer = recover(&tx).ok_or(ExecError::TxSigner { index })?;
-            Ok(WithEncoded::new(bytes.clone(), Recovered::new_unchecked(tx, signer)))
+            Ok(WithEncoded::new(
+                bytes.clone(),
+                Recovered::new_unchecked(tx, signer),
+            ))
         })
         .collect()
 }
@@ -257,7 +271,9 @@ pub fn build_block(
         timestamp,
         beneficiary: attrs.payload_attributes.suggested_fee_recipient,
         prev_randao: attrs.payload_attributes.prev_randao,
-        gas_limit: attrs.gas_limit.ok_or_else(|| ExecError::InvalidAttributes("gasLimit missing".into()))?,
+        gas_limit: attrs
+            .gas_limit
+            .ok_or_else(|| ExecError::InvalidAttributes("gasLimit missing".into()))?,
         extra_data: extra_data_for(cfg, attrs, timestamp)?,
         parent_beacon_block_root: attrs.payload_attributes.parent_beacon_block_root,
         base_fee: next_base_fee(cfg, parent, timestamp)?,
@@ -315,8 +331,16 @@ pub fn execute_payload(
     check("receiptsRoot", claimed.receipts_root, got.receipts_root)?;
     check("logsBloom", claimed.logs_bloom, got.logs_bloom)?;
     check("gasUsed", claimed.gas_used, got.gas_used)?;
-    check("transactionsRoot", claimed.transactions_root, got.transactions_root)?;
-    check("withdrawalsRoot", claimed.withdrawals_root, got.withdrawals_root)?;
+    check(
+        "transactionsRoot",
+        claimed.transactions_root,
+        got.transactions_root,
+    )?;
+    check(
+        "withdrawalsRoot",
+        claimed.withdrawals_root,
+        got.withdrawals_root,
+    )?;
     check("blobGasUsed", claimed.blob_gas_used, got.blob_gas_used)?;
     check("blockHash", computed_hash, executed.hash())?;
     Ok(executed)
