@@ -460,6 +460,18 @@ mod tests {
         ] {
             assert!(!g.state.code(&a).is_empty(), "{a} has no code");
         }
+        // GasPriceOracle slot 0 packs isEcotone, isFjord, isIsthmus, isJovian (one byte
+        // each, lowest first): all four set by the genesis setter calls.
+        assert_eq!(
+            g.state.storage(&GAS_PRICE_ORACLE, U256::ZERO),
+            U256::from(0x0101_0101u64)
+        );
+        let h = g.header.inner();
+        assert_eq!(h.withdrawals_root, Some(EMPTY_ROOT_HASH));
+        assert_eq!(h.requests_hash, Some(EMPTY_REQUESTS_HASH));
+        assert_eq!(h.blob_gas_used, Some(0));
+        assert_eq!(h.extra_data.len(), 17);
+        assert_eq!(h.state_root, g.state.clone().state_root());
         let again = build_genesis(&config()).unwrap();
         assert_eq!(g.header.hash(), again.header.hash());
         eprintln!(

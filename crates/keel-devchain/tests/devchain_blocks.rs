@@ -23,8 +23,8 @@ use keel_devchain::{
     chain::{Chain, ChainConfig, ChainError},
     executor::ExecError,
     genesis::{
-        BASE_FEE_VAULT, DEV_PRIVATE_KEYS, DevGenesisConfig, L1_BLOCK, L1_FEE_VAULT,
-        OPERATOR_FEE_VAULT, SEQUENCER_FEE_VAULT, build_genesis, dev_accounts,
+        BASE_FEE_VAULT, BEACON_ROOTS, BLOCK_HASHES, DEV_PRIVATE_KEYS, DevGenesisConfig, L1_BLOCK,
+        L1_FEE_VAULT, OPERATOR_FEE_VAULT, SEQUENCER_FEE_VAULT, build_genesis, dev_accounts,
     },
 };
 use keel_protocol::{
@@ -286,6 +286,23 @@ fn block_from_shared_attributes_applies_deposits_user_tx_and_l1_info() {
         U256::ZERO | (U256::from(810_949u64) << 64) | (U256::from(1_368u64) << 96)
     );
     assert_eq!(slot(4), U256::from_be_bytes(BATCHER.into_word().0));
+
+    // The EIP-2935 and EIP-4788 system calls ran before the transactions: the history
+    // contract holds the parent hash at slot (number - 1) % 8191, the beacon-roots contract
+    // the timestamp at ts % 8191 and the root 8191 slots later.
+    assert_eq!(
+        state.storage(&BLOCK_HASHES, U256::ZERO),
+        U256::from_be_bytes(genesis_hash.0)
+    );
+    let ts_slot = U256::from((GENESIS_TIME + 2) % 8191);
+    assert_eq!(
+        state.storage(&BEACON_ROOTS, ts_slot),
+        U256::from(GENESIS_TIME + 2)
+    );
+    assert_eq!(
+        state.storage(&BEACON_ROOTS, ts_slot + U256::from(8191)),
+        U256::from_be_bytes(f.l1_b.parent_beacon_block_root.unwrap().0)
+    );
 
     // Header fields of a Jovian block.
     let h = block.header.inner();
