@@ -313,6 +313,7 @@ pub fn execute_payload(
     check("blockHash", payload.block_hash(), computed_hash)?;
     check("parentHash", claimed.parent_hash, parent.hash())?;
     check("number", claimed.number, parent.number.saturating_add(1))?;
+    check_extra_data(cfg, &claimed)?;
     let base_fee = next_base_fee(cfg, parent, claimed.timestamp)?;
     check("baseFeePerGas", claimed.base_fee_per_gas, Some(base_fee))?;
     let inputs = BlockInputs {
@@ -344,6 +345,29 @@ pub fn execute_payload(
     check("blobGasUsed", claimed.blob_gas_used, got.blob_gas_used)?;
     check("blockHash", computed_hash, executed.hash())?;
     Ok(executed)
+}
+
+/// The header's `extraData` must be well formed for its fork, with non-zero parameters, as
+/// op-geth's header verification requires.
+///
+/// Spec: protocol/holocene/exec-engine.md#eip-1559-parameters-in-block-header ("denominator
+/// and elasticity must be non-zero"), protocol/jovian/exec-engine.md#minimum-base-fee-in-block-header.
+fn check_extra_data(cfg: &RollupConfig, header: &Header) -> Result<(), ExecError> {
+    let params = if cfg.is_active(Hardfork::Jovian, header.timestamp) {
+        decode_jovian_extra_data(&header.extra_data).map(|(e, d, _)| (e, d))
+    } else if cfg.is_active(Hardfork::Holocene, header.timestamp) {
+        decode_holocene_extra_data(&header.extra_data)
+    } else {
+        return Ok(());
+    };
+    match params {
+        Ok((elasticity, denominator)) if elasticity != 0 && denominator != 0 => Ok(()),
+        _ => Err(ExecError::Mismatch {
+            field: "extraData",
+            got: header.extra_data.to_string(),
+            expected: "the fork's EIP-1559 extraData format with non-zero parameters".into(),
+        }),
+    }
 }
 
 fn check<T: PartialEq + core::fmt::Debug>(

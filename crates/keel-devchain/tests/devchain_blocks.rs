@@ -410,6 +410,29 @@ fn payload_with_wrong_state_root_is_rejected() {
         ),
         "{err:?}"
     );
+    // A Jovian block whose extraData is in the Holocene format is refused.
+    let mut header = built.header.inner().clone();
+    header.extra_data = header.extra_data.slice(..9);
+    let block = alloy_consensus::Block {
+        header,
+        body: alloy_consensus::BlockBody {
+            transactions: built.transactions.clone(),
+            ommers: vec![],
+            withdrawals: Some(Default::default()),
+        },
+    };
+    let (payload, sidecar) = OpExecutionPayload::from_block_slow(&block);
+    let err = other.chain.insert_payload(&payload, &sidecar).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ChainError::Exec(ExecError::Mismatch {
+                field: "extraData",
+                ..
+            })
+        ),
+        "{err:?}"
+    );
     // And a payload whose block hash does not match its fields is refused before execution.
     let (mut payload, sidecar) = f.chain_block_payload(built.header.hash());
     payload.as_v1_mut().block_hash = B256::repeat_byte(1);
