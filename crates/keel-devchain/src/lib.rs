@@ -16,6 +16,7 @@
 )]
 
 pub mod chain;
+pub mod engine_server;
 pub mod executor;
 pub mod forks;
 pub mod genesis;

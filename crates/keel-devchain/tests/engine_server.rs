@@ -1,0 +1,409 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    missing_docs
+)]
+//! The devchain's Engine API server driven by Keel's own HTTP engine client: a sequencer
+//! loop (forkchoiceUpdated with attributes, getPayload, newPayload, forkchoiceUpdated),
+//! a verifier server fed the same payloads by newPayload only, a tampered payload, JWT
+//! refusals and an unknown payload id.
+
+use alloy_consensus::{Header, Receipt, ReceiptEnvelope, ReceiptWithBloom, Sealable, Sealed};
+use alloy_primitives::{Address, B256, Bytes, TxKind, U256, address};
+use alloy_rpc_types_engine::{ForkchoiceState, JwtSecret, PayloadId, PayloadStatusEnum};
+use keel_derive::{
+    attributes::{EpochOrigin, prepare_payload_attributes},
+    types::L2BlockRef,
+};
+use keel_devchain::{
+    chain::{Chain, ChainConfig},
+    engine_server::{EngineServer, codes},
+    genesis::{DevGenesisConfig, build_genesis},
+};
+use keel_engine::{
+    api::EngineApi,
+    client::{HttpEngineClient, system_clock},
+    error::EngineError,
+};
+use keel_protocol::{
+    deposit::encode_deposit_log,
+    hardfork::HardforkTimes,
+    rollup_config::{BlockId, RollupConfig},
+    system_config::{EcotoneScalars, SystemConfig, encode_ecotone_scalar},
+};
+use op_alloy_consensus::{OpTxEnvelope, TxDeposit};
+use op_alloy_rpc_types_engine::{OpExecutionPayload, OpExecutionPayloadEnvelope};
+
+const GENESIS_TIME: u64 = 1_700_000_000;
+const ETH: u128 = 1_000_000_000_000_000_000;
+const DEPOSIT_CONTRACT: Address = address!("0xDe00000000000000000000000000000000000001");
+const DEPOSITOR: Address = address!("0xD0000000000000000000000000000000000000D1");
+const DEPOSIT_TO: Address = address!("0xD0000000000000000000000000000000000000D2");
+const SECRET: &str = "0x1111111111111111111111111111111111111111111111111111111111111111";
+const OTHER_SECRET: &str = "0x2222222222222222222222222222222222222222222222222222222222222222";
+
+fn l1_header(number: u64, parent_hash: B256, timestamp: u64) -> Sealed<Header> {
+    Header {
+        parent_hash,
+        number,
+        timestamp,
+        gas_limit: 30_000_000,
+        base_fee_per_gas: Some(7_000_000_000),
+        mix_hash: B256::repeat_byte(number as u8),
+        blob_gas_used: Some(0),
+        excess_blob_gas: Some(0),
+        parent_beacon_block_root: Some(B256::repeat_byte(0xbe)),
+        withdrawals_root: Some(B256::ZERO),
+        requests_hash: Some(B256::ZERO),
+        ..Default::default()
+    }
+    .seal_slow()
+}
+
+struct Fixture {
+    cfg: RollupConfig,
+    sys: SystemConfig,
+    l1_a: Sealed<Header>,
+    l1_b: Sealed<Header>,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        let mut sys = SystemConfig {
+            scalar: encode_ecotone_scalar(EcotoneScalars {
+                blob_base_fee_scalar: 810_949,
+                base_fee_scalar: 1_368,
+            }),
+            gas_limit: 30_000_000,
+            min_base_fee: 1_000,
+            da_footprint_gas_scalar: 400,
+            ..Default::default()
+        };
+        sys.set_eip1559_params(250, 6);
+        let l1_a = l1_header(100, B256::repeat_byte(0x99), GENESIS_TIME - 12);
+        let l1_b = l1_header(101, l1_a.hash(), GENESIS_TIME);
+        let mut cfg = RollupConfig {
+            block_time: 2,
+            max_sequencer_drift: 1800,
+            seq_window_size: 3600,
+            channel_timeout: 300,
+            l1_chain_id: 900,
+            l2_chain_id: 901,
+            hardforks: HardforkTimes {
+                regolith_time: Some(0),
+                canyon_time: Some(0),
+                delta_time: Some(0),
+                ecotone_time: Some(0),
+                fjord_time: Some(0),
+                granite_time: Some(0),
+                holocene_time: Some(0),
+                isthmus_time: Some(0),
+                jovian_time: Some(0),
+                ..Default::default()
+            },
+            deposit_contract_address: DEPOSIT_CONTRACT,
+            ..Default::default()
+        };
+        cfg.chain_op_config.eip1559_elasticity = 6;
+        cfg.chain_op_config.eip1559_denominator = 50;
+        cfg.chain_op_config.eip1559_denominator_canyon = 250;
+        cfg.genesis.l2_time = GENESIS_TIME;
+        cfg.genesis.system_config = sys;
+        cfg.genesis.l1 = BlockId {
+            hash: l1_a.hash(),
+            number: l1_a.number,
+        };
+        let genesis = build_genesis(&DevGenesisConfig::from_rollup_config(&cfg)).unwrap();
+        cfg.genesis.l2 = BlockId {
+            hash: genesis.header.hash(),
+            number: 0,
+        };
+        Self {
+            cfg,
+            sys,
+            l1_a,
+            l1_b,
+        }
+    }
+
+    fn chain(&self) -> Chain {
+        let genesis = build_genesis(&DevGenesisConfig::from_rollup_config(&self.cfg)).unwrap();
+        Chain::new(self.cfg.clone(), genesis, ChainConfig::default())
+    }
+
+    fn genesis_ref(&self) -> L2BlockRef {
+        L2BlockRef {
+            hash: self.cfg.genesis.l2.hash,
+            number: 0,
+            parent_hash: B256::ZERO,
+            timestamp: GENESIS_TIME,
+            l1_origin: BlockId {
+                hash: self.l1_a.hash(),
+                number: self.l1_a.number,
+            },
+            sequence_number: 0,
+        }
+    }
+}
+
+fn deposit_receipt() -> ReceiptEnvelope {
+    let deposit = TxDeposit {
+        source_hash: B256::ZERO,
+        from: DEPOSITOR,
+        to: TxKind::Call(DEPOSIT_TO),
+        mint: 5 * ETH,
+        value: U256::from(2 * ETH),
+        gas_limit: 100_000,
+        is_system_transaction: false,
+        input: Bytes::new(),
+    };
+    let log = encode_deposit_log(DEPOSIT_CONTRACT, &deposit);
+    ReceiptEnvelope::Eip1559(ReceiptWithBloom::from(Receipt {
+        status: true.into(),
+        cumulative_gas_used: 50_000,
+        logs: vec![log],
+    }))
+}
+
+fn secret(hex: &str) -> JwtSecret {
+    JwtSecret::from_hex(hex).unwrap()
+}
+
+async fn server(f: &Fixture) -> EngineServer {
+    EngineServer::start("127.0.0.1:0".parse().unwrap(), secret(SECRET), f.chain())
+        .await
+        .unwrap()
+}
+
+fn client(f: &Fixture, server: &EngineServer, hex: &str) -> HttpEngineClient {
+    HttpEngineClient::new(server.url().parse().unwrap(), secret(hex), f.cfg.hardforks).unwrap()
+}
+
+fn fcs(head: B256, safe: B256) -> ForkchoiceState {
+    ForkchoiceState {
+        head_block_hash: head,
+        safe_block_hash: safe,
+        finalized_block_hash: safe,
+    }
+}
+
+/// Sequences one block on `parent` through the client: FCU with attributes, getPayload,
+/// newPayload, FCU to the new block. Returns the payload and the new block's ref.
+async fn sequence(
+    f: &Fixture,
+    engine: &HttpEngineClient,
+    parent: &L2BlockRef,
+) -> (OpExecutionPayloadEnvelope, L2BlockRef) {
+    let epoch = BlockId {
+        hash: f.l1_b.hash(),
+        number: f.l1_b.number,
+    };
+    let receipts = vec![deposit_receipt()];
+    let attrs = prepare_payload_attributes(
+        &f.cfg,
+        parent,
+        &f.sys,
+        epoch,
+        EpochOrigin {
+            header: &f.l1_b,
+            receipts: Some(&receipts),
+            l1_blob_params: None,
+        },
+    )
+    .unwrap()
+    .attributes;
+    let genesis = f.cfg.genesis.l2.hash;
+    let fcu = engine
+        .forkchoice_updated(fcs(parent.hash, genesis), Some(&attrs))
+        .await
+        .unwrap();
+    assert_eq!(fcu.payload_status.status, PayloadStatusEnum::Valid);
+    assert_eq!(fcu.payload_status.latest_valid_hash, Some(parent.hash));
+    let id = fcu.payload_id.expect("a build started");
+    // The id is op-geth's: derived from the parent and the attributes (FCU V3).
+    assert_eq!(id, attrs.payload_id(&parent.hash, 3));
+    let ts = attrs.payload_attributes.timestamp;
+    let env = engine.get_payload(id, ts).await.unwrap();
+    assert_eq!(env.execution_payload.parent_hash(), parent.hash);
+    assert_eq!(
+        env.parent_beacon_block_root,
+        attrs.payload_attributes.parent_beacon_block_root
+    );
+    let hash = env.execution_payload.block_hash();
+    let status = engine.new_payload(&env).await.unwrap();
+    assert_eq!(status.status, PayloadStatusEnum::Valid);
+    assert_eq!(status.latest_valid_hash, Some(hash));
+    let fcu = engine
+        .forkchoice_updated(fcs(hash, genesis), None)
+        .await
+        .unwrap();
+    assert_eq!(fcu.payload_status.status, PayloadStatusEnum::Valid);
+    assert!(fcu.payload_id.is_none());
+    let next = L2BlockRef {
+        hash,
+        number: parent.number + 1,
+        parent_hash: parent.hash,
+        timestamp: ts,
+        l1_origin: epoch,
+        sequence_number: if parent.l1_origin == epoch {
+            parent.sequence_number + 1
+        } else {
+            0
+        },
+    };
+    (env, next)
+}
+
+/// The payload with another state root and the block hash recomputed, so only execution
+/// can tell it is wrong.
+fn tamper_state_root(env: &OpExecutionPayloadEnvelope) -> OpExecutionPayloadEnvelope {
+    let mut block = env
+        .execution_payload
+        .clone()
+        .try_into_block::<OpTxEnvelope>()
+        .unwrap();
+    block.header.parent_beacon_block_root = env.parent_beacon_block_root;
+    block.header.requests_hash = Some(alloy_eips::eip7685::EMPTY_REQUESTS_HASH);
+    block.header.state_root = B256::repeat_byte(0x5a);
+    let (payload, _) = OpExecutionPayload::from_block_unchecked(block.header.hash_slow(), &block);
+    OpExecutionPayloadEnvelope {
+        parent_beacon_block_root: env.parent_beacon_block_root,
+        execution_payload: payload,
+    }
+}
+
+#[tokio::test]
+async fn sequencer_and_verifier_over_the_engine_api() {
+    let f = Fixture::new();
+    let genesis = f.cfg.genesis.l2.hash;
+    let seq_server = server(&f).await;
+    let ver_server = server(&f).await;
+    let seq = client(&f, &seq_server, SECRET);
+    let ver = client(&f, &ver_server, SECRET);
+
+    // Five blocks through the sequencer; each payload also goes to the verifier.
+    let mut head = f.genesis_ref();
+    let mut payloads = Vec::new();
+    for _ in 0..5 {
+        let (env, next) = sequence(&f, &seq, &head).await;
+        let status = ver.new_payload(&env).await.unwrap();
+        assert_eq!(status.status, PayloadStatusEnum::Valid);
+        assert_eq!(status.latest_valid_hash, Some(next.hash));
+        payloads.push(env);
+        head = next;
+    }
+    assert_eq!(seq_server.with_chain(|c| c.forkchoice().head), head.hash);
+    assert_eq!(
+        seq_server.with_chain(|c| c.head_state().unwrap().balance(&DEPOSIT_TO)),
+        U256::from(2 * ETH)
+    );
+    // The verifier has every block (same hashes) but its head is still genesis.
+    for env in &payloads {
+        let hash = env.execution_payload.block_hash();
+        assert!(ver_server.with_chain(|c| c.block_by_hash(&hash).is_some()));
+    }
+    assert_eq!(ver_server.with_chain(|c| c.forkchoice().head), genesis);
+
+    // Reading back canonical blocks as payloads (eth_getBlockByNumber).
+    for (i, env) in payloads.iter().enumerate() {
+        let back = seq.payload_by_number(i as u64 + 1).await.unwrap().unwrap();
+        assert_eq!(back.execution_payload, env.execution_payload);
+        assert_eq!(back.parent_beacon_block_root, env.parent_beacon_block_root);
+    }
+    assert!(seq.payload_by_number(6).await.unwrap().is_none());
+
+    // A tampered state root is INVALID on the verifier, which stays as it was; the honest
+    // sixth block is then VALID there.
+    let (sixth, sixth_ref) = sequence(&f, &seq, &head).await;
+    let bad = tamper_state_root(&sixth);
+    assert_ne!(
+        bad.execution_payload.block_hash(),
+        sixth.execution_payload.block_hash()
+    );
+    let status = ver.new_payload(&bad).await.unwrap();
+    assert!(
+        matches!(status.status, PayloadStatusEnum::Invalid { .. }),
+        "{status:?}"
+    );
+    assert_eq!(status.latest_valid_hash, Some(head.hash));
+    let bad_hash = bad.execution_payload.block_hash();
+    assert!(ver_server.with_chain(|c| c.block_by_hash(&bad_hash).is_none()));
+    let status = ver.new_payload(&sixth).await.unwrap();
+    assert_eq!(status.status, PayloadStatusEnum::Valid);
+
+    // The verifier's forkchoice follows; both chains then agree block by block.
+    let fcu = ver
+        .forkchoice_updated(fcs(sixth_ref.hash, genesis), None)
+        .await
+        .unwrap();
+    assert_eq!(fcu.payload_status.status, PayloadStatusEnum::Valid);
+    for n in 0..=6 {
+        let a = seq_server.with_chain(|c| c.block_by_number(n).map(|b| b.header.hash()));
+        let b = ver_server.with_chain(|c| c.block_by_number(n).map(|b| b.header.hash()));
+        assert!(a.is_some());
+        assert_eq!(a, b, "block {n}");
+    }
+    assert_eq!(
+        ver_server.with_chain(|c| c.head_state().unwrap().balance(&DEPOSIT_TO)),
+        U256::from(2 * ETH),
+        "the deposit in block 1 only"
+    );
+
+    // An unknown head answers SYNCING and moves nothing.
+    let fcu = ver
+        .forkchoice_updated(fcs(B256::repeat_byte(0x77), genesis), None)
+        .await
+        .unwrap();
+    assert_eq!(fcu.payload_status.status, PayloadStatusEnum::Syncing);
+    assert_eq!(
+        ver_server.with_chain(|c| c.forkchoice().head),
+        sixth_ref.hash
+    );
+
+    seq_server.stop().await;
+    ver_server.stop().await;
+}
+
+#[tokio::test]
+async fn refuses_bad_tokens_and_unknown_payload_ids() {
+    let f = Fixture::new();
+    let genesis = f.cfg.genesis.l2.hash;
+    let srv = server(&f).await;
+    let good = client(&f, &srv, SECRET);
+    let (_, one) = sequence(&f, &good, &f.genesis_ref()).await;
+    assert_eq!(srv.with_chain(|c| c.forkchoice().head), one.hash);
+
+    // Each refused call would move the head back to genesis if it got through.
+    let wrong_secret = client(&f, &srv, OTHER_SECRET);
+    let stale = client(&f, &srv, SECRET).with_clock(|| system_clock() - 120);
+    let future = client(&f, &srv, SECRET).with_clock(|| system_clock() + 120);
+    for c in [&wrong_secret, &stale, &future] {
+        let err = c
+            .forkchoice_updated(fcs(genesis, genesis), None)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, EngineError::Unauthorized { status: 401, .. }),
+            "{err:?}"
+        );
+    }
+    assert_eq!(srv.with_chain(|c| c.forkchoice().head), one.hash);
+
+    // The same call with a good token goes through.
+    good.forkchoice_updated(fcs(genesis, genesis), None)
+        .await
+        .unwrap();
+    assert_eq!(srv.with_chain(|c| c.forkchoice().head), genesis);
+
+    let err = good
+        .get_payload(PayloadId::new([9; 8]), one.timestamp)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.rpc_code(),
+        Some(i64::from(codes::UNKNOWN_PAYLOAD)),
+        "{err:?}"
+    );
+    srv.stop().await;
+}
