@@ -407,3 +407,180 @@ async fn refuses_bad_tokens_and_unknown_payload_ids() {
     );
     srv.stop().await;
 }
+
+/// A raw JSON-RPC call with a fresh token (or none): the status and the parsed body.
+async fn raw(
+    srv: &EngineServer,
+    token: Option<&JwtSecret>,
+    method: &str,
+    params: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let body = serde_json::json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
+    let mut req = reqwest::Client::new().post(srv.url()).json(&body);
+    if let Some(s) = token {
+        req = req.bearer_auth(keel_engine::jwt::token(s, system_clock()).unwrap());
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+fn error_code(reply: &serde_json::Value) -> Option<i64> {
+    reply["error"]["code"].as_i64()
+}
+
+#[tokio::test]
+async fn method_versions_by_fork_and_eth_reads() {
+    let f = Fixture::new();
+    let srv = server(&f).await;
+    let s = secret(SECRET);
+    let good = client(&f, &srv, SECRET);
+    let (env, one) = sequence(&f, &good, &f.genesis_ref()).await;
+
+    // No token at all: refused before any method runs.
+    let (status, _) = raw(&srv, None, "eth_blockNumber", serde_json::json!([])).await;
+    assert_eq!(status, 401);
+
+    let (_, r) = raw(&srv, Some(&s), "eth_chainId", serde_json::json!([])).await;
+    assert_eq!(r["result"], "0x385");
+    let (_, r) = raw(&srv, Some(&s), "eth_blockNumber", serde_json::json!([])).await;
+    assert_eq!(r["result"], "0x1");
+    let (_, r) = raw(
+        &srv,
+        Some(&s),
+        "eth_getBlockByHash",
+        serde_json::json!([one.hash, false]),
+    )
+    .await;
+    assert_eq!(r["result"]["hash"], serde_json::json!(one.hash));
+    assert_eq!(r["result"]["transactions"].as_array().unwrap().len(), 2);
+    let (_, r) = raw(
+        &srv,
+        Some(&s),
+        "engine_exchangeCapabilities",
+        serde_json::json!([["engine_newPayloadV4"]]),
+    )
+    .await;
+    let caps = r["result"].as_array().unwrap();
+    assert!(caps.contains(&serde_json::json!("engine_getPayloadV4")));
+
+    // Isthmus is active from genesis: the V3 payload methods and FCU V2 with attributes
+    // are the wrong versions (-38005).
+    let OpExecutionPayload::V4(v4) = &env.execution_payload else {
+        panic!("not a V4 payload")
+    };
+    let root = env.parent_beacon_block_root.unwrap();
+    let (_, r) = raw(
+        &srv,
+        Some(&s),
+        "engine_newPayloadV3",
+        serde_json::json!([v4.payload_inner, Vec::<B256>::new(), root]),
+    )
+    .await;
+    assert_eq!(
+        error_code(&r),
+        Some(i64::from(codes::UNSUPPORTED_FORK)),
+        "{r}"
+    );
+    let (_, r) = raw(
+        &srv,
+        Some(&s),
+        "engine_newPayloadV4",
+        serde_json::json!([v4, Vec::<B256>::new(), root, Vec::<Bytes>::new()]),
+    )
+    .await;
+    assert_eq!(r["result"]["status"], "VALID", "{r}");
+    let mut attrs = serde_json::to_value(
+        prepare_payload_attributes(
+            &f.cfg,
+            &one,
+            &f.sys,
+            one.l1_origin,
+            EpochOrigin {
+                header: &f.l1_b,
+                receipts: None,
+                l1_blob_params: None,
+            },
+        )
+        .unwrap()
+        .attributes,
+    )
+    .unwrap();
+    let state = serde_json::json!({
+        "headBlockHash": one.hash,
+        "safeBlockHash": B256::ZERO,
+        "finalizedBlockHash": B256::ZERO,
+    });
+    let (_, r) = raw(
+        &srv,
+        Some(&s),
+        "engine_forkchoiceUpdatedV2",
+        serde_json::json!([state, attrs]),
+    )
+    .await;
+    assert_eq!(
+        error_code(&r),
+        Some(i64::from(codes::UNSUPPORTED_FORK)),
+        "{r}"
+    );
+    let (_, r) = raw(
+        &srv,
+        Some(&s),
+        "engine_forkchoiceUpdatedV3",
+        serde_json::json!([state, attrs]),
+    )
+    .await;
+    let id = r["result"]["payloadId"].clone();
+    assert!(id.is_string(), "{r}");
+    let (_, r) = raw(
+        &srv,
+        Some(&s),
+        "engine_getPayloadV3",
+        serde_json::json!([id]),
+    )
+    .await;
+    assert_eq!(
+        error_code(&r),
+        Some(i64::from(codes::UNSUPPORTED_FORK)),
+        "{r}"
+    );
+    let (_, r) = raw(
+        &srv,
+        Some(&s),
+        "engine_getPayloadV4",
+        serde_json::json!([id]),
+    )
+    .await;
+    assert_eq!(
+        r["result"]["executionRequests"],
+        serde_json::json!([]),
+        "{r}"
+    );
+    assert_eq!(
+        r["result"]["parentBeaconBlockRoot"],
+        serde_json::json!(root)
+    );
+
+    // FCU V3 attributes without a parent beacon block root are invalid attributes.
+    attrs
+        .as_object_mut()
+        .unwrap()
+        .remove("parentBeaconBlockRoot");
+    let (_, r) = raw(
+        &srv,
+        Some(&s),
+        "engine_forkchoiceUpdatedV3",
+        serde_json::json!([state, attrs]),
+    )
+    .await;
+    assert_eq!(
+        error_code(&r),
+        Some(i64::from(codes::INVALID_ATTRIBUTES)),
+        "{r}"
+    );
+    srv.stop().await;
+}
