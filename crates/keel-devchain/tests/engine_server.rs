@@ -329,6 +329,17 @@ async fn sequencer_and_verifier_over_the_engine_api() {
     assert_eq!(status.latest_valid_hash, Some(head.hash));
     let bad_hash = bad.execution_payload.block_hash();
     assert!(ver_server.with_chain(|c| c.block_by_hash(&bad_hash).is_none()));
+    // A block hash that does not match the header: INVALID with no latest valid hash.
+    let mut wrong_hash = sixth.clone();
+    if let OpExecutionPayload::V4(p) = &mut wrong_hash.execution_payload {
+        p.payload_inner.payload_inner.payload_inner.block_hash = B256::repeat_byte(0x42);
+    }
+    let status = ver.new_payload(&wrong_hash).await.unwrap();
+    assert!(
+        matches!(status.status, PayloadStatusEnum::Invalid { .. }),
+        "{status:?}"
+    );
+    assert_eq!(status.latest_valid_hash, None);
     let status = ver.new_payload(&sixth).await.unwrap();
     assert_eq!(status.status, PayloadStatusEnum::Valid);
 

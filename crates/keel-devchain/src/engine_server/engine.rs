@@ -294,6 +294,25 @@ impl EngineState {
         if self.chain.block_by_hash(&hash).is_some() {
             return to_value(&status(PayloadStatusEnum::Valid, Some(hash)));
         }
+        // A hash that does not match the header is INVALID with no latest valid hash
+        // (execution-apis shanghai.md, which retired INVALID_BLOCK_HASH).
+        if let Ok(block) = data
+            .payload
+            .clone()
+            .into_block_with_sidecar_raw(&data.sidecar)
+        {
+            let computed = block.header.hash_slow();
+            if computed != hash {
+                return to_value(&status(
+                    PayloadStatusEnum::Invalid {
+                        validation_error: format!(
+                            "blockHash mismatch: payload has {hash}, header hashes to {computed}"
+                        ),
+                    },
+                    None,
+                ));
+            }
+        }
         if self.chain.block_by_hash(&parent).is_none() {
             return to_value(&status(PayloadStatusEnum::Syncing, None));
         }
