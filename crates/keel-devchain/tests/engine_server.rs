@@ -28,7 +28,7 @@ use keel_engine::{
 };
 use keel_protocol::{
     deposit::encode_deposit_log,
-    hardfork::HardforkTimes,
+    hardfork::{Hardfork, HardforkTimes},
     rollup_config::{BlockId, RollupConfig},
     system_config::{EcotoneScalars, SystemConfig, encode_ecotone_scalar},
 };
@@ -70,6 +70,21 @@ struct Fixture {
 
 impl Fixture {
     fn new() -> Self {
+        Self::with_forks(HardforkTimes {
+            regolith_time: Some(0),
+            canyon_time: Some(0),
+            delta_time: Some(0),
+            ecotone_time: Some(0),
+            fjord_time: Some(0),
+            granite_time: Some(0),
+            holocene_time: Some(0),
+            isthmus_time: Some(0),
+            jovian_time: Some(0),
+            ..Default::default()
+        })
+    }
+
+    fn with_forks(hardforks: HardforkTimes) -> Self {
         let mut sys = SystemConfig {
             scalar: encode_ecotone_scalar(EcotoneScalars {
                 blob_base_fee_scalar: 810_949,
@@ -90,18 +105,7 @@ impl Fixture {
             channel_timeout: 300,
             l1_chain_id: 900,
             l2_chain_id: 901,
-            hardforks: HardforkTimes {
-                regolith_time: Some(0),
-                canyon_time: Some(0),
-                delta_time: Some(0),
-                ecotone_time: Some(0),
-                fjord_time: Some(0),
-                granite_time: Some(0),
-                holocene_time: Some(0),
-                isthmus_time: Some(0),
-                jovian_time: Some(0),
-                ..Default::default()
-            },
+            hardforks,
             deposit_contract_address: DEPOSIT_CONTRACT,
             ..Default::default()
         };
@@ -221,9 +225,14 @@ async fn sequence(
     assert_eq!(fcu.payload_status.status, PayloadStatusEnum::Valid);
     assert_eq!(fcu.payload_status.latest_valid_hash, Some(parent.hash));
     let id = fcu.payload_id.expect("a build started");
-    // The id is op-geth's: derived from the parent and the attributes (FCU V3).
-    assert_eq!(id, attrs.payload_id(&parent.hash, 3));
+    // The id is op-geth's: derived from the parent, the attributes and the FCU version.
     let ts = attrs.payload_attributes.timestamp;
+    let version = if f.cfg.hardforks.is_active(Hardfork::Ecotone, ts) {
+        3
+    } else {
+        2
+    };
+    assert_eq!(id, attrs.payload_id(&parent.hash, version));
     let env = engine.get_payload(id, ts).await.unwrap();
     assert_eq!(env.execution_payload.parent_hash(), parent.hash);
     assert_eq!(
@@ -594,4 +603,50 @@ async fn method_versions_by_fork_and_eth_reads() {
         "{r}"
     );
     srv.stop().await;
+}
+
+#[tokio::test]
+async fn canyon_to_ecotone_to_isthmus_uses_v2_v3_v4() {
+    // Blocks 1 (Canyon: V2 methods), 2 (Ecotone: V3), 3 (Isthmus: V4) go through the
+    // sequencer and to a verifier; both end on the same head.
+    let t = GENESIS_TIME;
+    let f = Fixture::with_forks(HardforkTimes {
+        regolith_time: Some(0),
+        canyon_time: Some(0),
+        delta_time: Some(0),
+        ecotone_time: Some(t + 4),
+        fjord_time: Some(t + 4),
+        granite_time: Some(t + 4),
+        holocene_time: Some(t + 4),
+        isthmus_time: Some(t + 6),
+        ..Default::default()
+    });
+    let seq_server = server(&f).await;
+    let ver_server = server(&f).await;
+    let seq = client(&f, &seq_server, SECRET);
+    let ver = client(&f, &ver_server, SECRET);
+    let mut head = f.genesis_ref();
+    let mut shapes = Vec::new();
+    for _ in 0..3 {
+        let (env, next) = sequence(&f, &seq, &head).await;
+        shapes.push(match env.execution_payload {
+            OpExecutionPayload::V1(_) => 1,
+            OpExecutionPayload::V2(_) => 2,
+            OpExecutionPayload::V3(_) => 3,
+            OpExecutionPayload::V4(_) => 4,
+        });
+        assert_eq!(
+            ver.new_payload(&env).await.unwrap().status,
+            PayloadStatusEnum::Valid
+        );
+        head = next;
+    }
+    assert_eq!(shapes, [2, 3, 4]);
+    ver.forkchoice_updated(fcs(head.hash, f.cfg.genesis.l2.hash), None)
+        .await
+        .unwrap();
+    assert_eq!(ver_server.with_chain(|c| c.forkchoice().head), head.hash);
+    assert_eq!(seq_server.with_chain(|c| c.forkchoice().head), head.hash);
+    seq_server.stop().await;
+    ver_server.stop().await;
 }
