@@ -8,11 +8,12 @@
 //! deposits, a user transaction, L1-info effects, re-execution as a payload, a rejected
 //! state root, and a reorg.
 
-use alloy_consensus::{
-    Header, Receipt, ReceiptEnvelope, ReceiptWithBloom, Sealable, Sealed, SignableTransaction,
-    TxEip1559, transaction::Recovered,
-};
-use alloy_primitives::{Address, B256, Bytes, TxKind, U256, address};
+mod common;
+
+use common::*;
+
+use alloy_consensus::{Header, Sealed, SignableTransaction, TxEip1559, transaction::Recovered};
+use alloy_primitives::{Address, B256, TxKind, U256, address};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use keel_derive::{
@@ -23,46 +24,19 @@ use keel_devchain::{
     chain::{Chain, ChainConfig, ChainError},
     executor::ExecError,
     genesis::{
-        BASE_FEE_VAULT, BEACON_ROOTS, BLOCK_HASHES, DEV_PRIVATE_KEYS, DevGenesisConfig, L1_BLOCK,
-        L1_FEE_VAULT, OPERATOR_FEE_VAULT, SEQUENCER_FEE_VAULT, build_genesis, dev_accounts,
+        BASE_FEE_VAULT, BEACON_ROOTS, BLOCK_HASHES, DEV_PRIVATE_KEYS, L1_BLOCK, L1_FEE_VAULT,
+        OPERATOR_FEE_VAULT, SEQUENCER_FEE_VAULT, dev_accounts,
     },
 };
 use keel_protocol::{
-    deposit::encode_deposit_log,
-    hardfork::HardforkTimes,
     rollup_config::{BlockId, RollupConfig},
-    system_config::{EcotoneScalars, SystemConfig, encode_ecotone_scalar},
+    system_config::SystemConfig,
 };
-use op_alloy_consensus::{OpReceiptEnvelope, OpTxEnvelope, TxDeposit};
+use op_alloy_consensus::{OpReceiptEnvelope, OpTxEnvelope};
 use op_alloy_rpc_types_engine::{OpExecutionPayload, OpPayloadAttributes};
 
-const GENESIS_TIME: u64 = 1_700_000_000;
-const CHAIN_ID: u64 = 901;
-const ETH: u128 = 1_000_000_000_000_000_000;
-const DEPOSIT_CONTRACT: Address = address!("0xDe00000000000000000000000000000000000001");
-const SYSTEM_CONFIG: Address = address!("0x5C00000000000000000000000000000000000001");
 const BATCHER: Address = address!("0xba7c000000000000000000000000000000000001");
-const DEPOSITOR: Address = address!("0xD0000000000000000000000000000000000000D1");
-const DEPOSIT_TO: Address = address!("0xD0000000000000000000000000000000000000D2");
 const USER_TO: Address = address!("0xE0000000000000000000000000000000000000E1");
-
-fn l1_header(number: u64, parent_hash: B256, timestamp: u64) -> Sealed<Header> {
-    Header {
-        parent_hash,
-        number,
-        timestamp,
-        gas_limit: 30_000_000,
-        base_fee_per_gas: Some(7_000_000_000),
-        mix_hash: B256::repeat_byte(number as u8),
-        blob_gas_used: Some(0),
-        excess_blob_gas: Some(0),
-        parent_beacon_block_root: Some(B256::repeat_byte(0xbe)),
-        withdrawals_root: Some(B256::ZERO),
-        requests_hash: Some(B256::ZERO),
-        ..Default::default()
-    }
-    .seal_slow()
-}
 
 struct Fixture {
     cfg: RollupConfig,
@@ -75,56 +49,12 @@ struct Fixture {
 fn fixture() -> Fixture {
     let mut sys = SystemConfig {
         batcher_addr: BATCHER,
-        scalar: encode_ecotone_scalar(EcotoneScalars {
-            blob_base_fee_scalar: 810_949,
-            base_fee_scalar: 1_368,
-        }),
-        gas_limit: 30_000_000,
-        min_base_fee: 1_000,
-        da_footprint_gas_scalar: 400,
-        ..Default::default()
+        ..dev_system_config()
     };
-    sys.set_eip1559_params(250, 6);
     sys.set_operator_fee(1_000, 7);
     let l1_a = l1_header(100, B256::repeat_byte(0x99), GENESIS_TIME - 12);
     let l1_b = l1_header(101, l1_a.hash(), GENESIS_TIME);
-    let mut cfg = RollupConfig {
-        block_time: 2,
-        max_sequencer_drift: 1800,
-        seq_window_size: 3600,
-        channel_timeout: 300,
-        l1_chain_id: 900,
-        l2_chain_id: CHAIN_ID,
-        hardforks: HardforkTimes {
-            regolith_time: Some(0),
-            canyon_time: Some(0),
-            delta_time: Some(0),
-            ecotone_time: Some(0),
-            fjord_time: Some(0),
-            granite_time: Some(0),
-            holocene_time: Some(0),
-            isthmus_time: Some(0),
-            jovian_time: Some(0),
-            ..Default::default()
-        },
-        deposit_contract_address: DEPOSIT_CONTRACT,
-        l1_system_config_address: SYSTEM_CONFIG,
-        ..Default::default()
-    };
-    cfg.chain_op_config.eip1559_elasticity = 6;
-    cfg.chain_op_config.eip1559_denominator = 50;
-    cfg.chain_op_config.eip1559_denominator_canyon = 250;
-    cfg.genesis.l2_time = GENESIS_TIME;
-    cfg.genesis.system_config = sys;
-    cfg.genesis.l1 = BlockId {
-        hash: l1_a.hash(),
-        number: l1_a.number,
-    };
-    let genesis = build_genesis(&DevGenesisConfig::from_rollup_config(&cfg)).unwrap();
-    cfg.genesis.l2 = BlockId {
-        hash: genesis.header.hash(),
-        number: 0,
-    };
+    let (cfg, genesis) = dev_rollup_config(jovian_at_genesis(), sys, &l1_a);
     let chain = Chain::new(cfg.clone(), genesis, ChainConfig { max_states: 8 });
     Fixture {
         cfg,
@@ -133,26 +63,6 @@ fn fixture() -> Fixture {
         l1_b,
         sys,
     }
-}
-
-fn deposit_receipt() -> ReceiptEnvelope {
-    let deposit = TxDeposit {
-        source_hash: B256::ZERO,
-        from: DEPOSITOR,
-        to: TxKind::Call(DEPOSIT_TO),
-        mint: 5 * ETH,
-        value: U256::from(2 * ETH),
-        gas_limit: 100_000,
-        is_system_transaction: false,
-        input: Bytes::new(),
-    };
-    let log = encode_deposit_log(DEPOSIT_CONTRACT, &deposit);
-    let receipt = Receipt {
-        status: true.into(),
-        cumulative_gas_used: 50_000,
-        logs: vec![log],
-    };
-    ReceiptEnvelope::Eip1559(ReceiptWithBloom::from(receipt))
 }
 
 fn user_tx(nonce: u64, value: u128) -> Recovered<OpTxEnvelope> {

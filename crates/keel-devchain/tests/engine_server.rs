@@ -9,8 +9,12 @@
 //! a verifier server fed the same payloads by newPayload only, a tampered payload, JWT
 //! refusals and an unknown payload id.
 
-use alloy_consensus::{Header, Receipt, ReceiptEnvelope, ReceiptWithBloom, Sealable, Sealed};
-use alloy_primitives::{Address, B256, Bytes, TxKind, U256, address};
+mod common;
+
+use common::*;
+
+use alloy_consensus::{Header, Sealed};
+use alloy_primitives::{B256, Bytes, U256};
 use alloy_rpc_types_engine::{ForkchoiceState, JwtSecret, PayloadId, PayloadStatusEnum};
 use keel_derive::{
     attributes::{EpochOrigin, prepare_payload_attributes},
@@ -27,39 +31,15 @@ use keel_engine::{
     error::EngineError,
 };
 use keel_protocol::{
-    deposit::encode_deposit_log,
     hardfork::{Hardfork, HardforkTimes},
     rollup_config::{BlockId, RollupConfig},
-    system_config::{EcotoneScalars, SystemConfig, encode_ecotone_scalar},
+    system_config::SystemConfig,
 };
-use op_alloy_consensus::{OpTxEnvelope, TxDeposit};
+use op_alloy_consensus::OpTxEnvelope;
 use op_alloy_rpc_types_engine::{OpExecutionPayload, OpExecutionPayloadEnvelope};
 
-const GENESIS_TIME: u64 = 1_700_000_000;
-const ETH: u128 = 1_000_000_000_000_000_000;
-const DEPOSIT_CONTRACT: Address = address!("0xDe00000000000000000000000000000000000001");
-const DEPOSITOR: Address = address!("0xD0000000000000000000000000000000000000D1");
-const DEPOSIT_TO: Address = address!("0xD0000000000000000000000000000000000000D2");
 const SECRET: &str = "0x1111111111111111111111111111111111111111111111111111111111111111";
 const OTHER_SECRET: &str = "0x2222222222222222222222222222222222222222222222222222222222222222";
-
-fn l1_header(number: u64, parent_hash: B256, timestamp: u64) -> Sealed<Header> {
-    Header {
-        parent_hash,
-        number,
-        timestamp,
-        gas_limit: 30_000_000,
-        base_fee_per_gas: Some(7_000_000_000),
-        mix_hash: B256::repeat_byte(number as u8),
-        blob_gas_used: Some(0),
-        excess_blob_gas: Some(0),
-        parent_beacon_block_root: Some(B256::repeat_byte(0xbe)),
-        withdrawals_root: Some(B256::ZERO),
-        requests_hash: Some(B256::ZERO),
-        ..Default::default()
-    }
-    .seal_slow()
-}
 
 struct Fixture {
     cfg: RollupConfig,
@@ -70,59 +50,14 @@ struct Fixture {
 
 impl Fixture {
     fn new() -> Self {
-        Self::with_forks(HardforkTimes {
-            regolith_time: Some(0),
-            canyon_time: Some(0),
-            delta_time: Some(0),
-            ecotone_time: Some(0),
-            fjord_time: Some(0),
-            granite_time: Some(0),
-            holocene_time: Some(0),
-            isthmus_time: Some(0),
-            jovian_time: Some(0),
-            ..Default::default()
-        })
+        Self::with_forks(jovian_at_genesis())
     }
 
     fn with_forks(hardforks: HardforkTimes) -> Self {
-        let mut sys = SystemConfig {
-            scalar: encode_ecotone_scalar(EcotoneScalars {
-                blob_base_fee_scalar: 810_949,
-                base_fee_scalar: 1_368,
-            }),
-            gas_limit: 30_000_000,
-            min_base_fee: 1_000,
-            da_footprint_gas_scalar: 400,
-            ..Default::default()
-        };
-        sys.set_eip1559_params(250, 6);
+        let sys = dev_system_config();
         let l1_a = l1_header(100, B256::repeat_byte(0x99), GENESIS_TIME - 12);
         let l1_b = l1_header(101, l1_a.hash(), GENESIS_TIME);
-        let mut cfg = RollupConfig {
-            block_time: 2,
-            max_sequencer_drift: 1800,
-            seq_window_size: 3600,
-            channel_timeout: 300,
-            l1_chain_id: 900,
-            l2_chain_id: 901,
-            hardforks,
-            deposit_contract_address: DEPOSIT_CONTRACT,
-            ..Default::default()
-        };
-        cfg.chain_op_config.eip1559_elasticity = 6;
-        cfg.chain_op_config.eip1559_denominator = 50;
-        cfg.chain_op_config.eip1559_denominator_canyon = 250;
-        cfg.genesis.l2_time = GENESIS_TIME;
-        cfg.genesis.system_config = sys;
-        cfg.genesis.l1 = BlockId {
-            hash: l1_a.hash(),
-            number: l1_a.number,
-        };
-        let genesis = build_genesis(&DevGenesisConfig::from_rollup_config(&cfg)).unwrap();
-        cfg.genesis.l2 = BlockId {
-            hash: genesis.header.hash(),
-            number: 0,
-        };
+        let (cfg, _) = dev_rollup_config(hardforks, sys, &l1_a);
         Self {
             cfg,
             sys,
@@ -149,25 +84,6 @@ impl Fixture {
             sequence_number: 0,
         }
     }
-}
-
-fn deposit_receipt() -> ReceiptEnvelope {
-    let deposit = TxDeposit {
-        source_hash: B256::ZERO,
-        from: DEPOSITOR,
-        to: TxKind::Call(DEPOSIT_TO),
-        mint: 5 * ETH,
-        value: U256::from(2 * ETH),
-        gas_limit: 100_000,
-        is_system_transaction: false,
-        input: Bytes::new(),
-    };
-    let log = encode_deposit_log(DEPOSIT_CONTRACT, &deposit);
-    ReceiptEnvelope::Eip1559(ReceiptWithBloom::from(Receipt {
-        status: true.into(),
-        cumulative_gas_used: 50_000,
-        logs: vec![log],
-    }))
 }
 
 fn secret(hex: &str) -> JwtSecret {
