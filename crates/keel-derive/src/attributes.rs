@@ -327,8 +327,7 @@ pub fn prepare_payload_attributes(
     }
     check_supported(cfg, parent_number, l2_time)?;
 
-    let mut l1_origin = L1Origin::from_l1_header(header.inner(), cfg.l1_chain_id);
-    l1_origin.hash = epoch.hash;
+    let mut l1_origin = L1Origin::from_l1_header(header, cfg.l1_chain_id);
     if let (Some(l1_params), Some(excess_blob_gas)) =
         (origin.l1_blob_params, header.excess_blob_gas)
     {

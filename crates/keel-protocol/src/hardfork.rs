@@ -178,13 +178,4 @@ impl HardforkTimes {
         }
         newest
     }
-
-    /// Whether the Pectra blob schedule (Prague blob base fee on L1) applies to an L1 origin
-    /// whose L2 block has timestamp `timestamp`.
-    pub const fn is_pectra_blob_schedule(&self, timestamp: u64) -> bool {
-        match self.pectra_blob_schedule_time {
-            Some(t) => timestamp >= t,
-            None => false,
-        }
-    }
 }

@@ -4,7 +4,7 @@
 //! `l1-attributes.md` pages; protocol/pectra-blob-schedule/derivation.md for the blob base
 //! fee.
 
-use alloy_consensus::Header;
+use alloy_consensus::{Header, Sealed};
 use alloy_eips::eip7840::BlobParams;
 use alloy_primitives::{Address, B256, TxKind, U256, address};
 use op_alloy_consensus::{L1InfoDepositSource, TxDeposit};
@@ -70,10 +70,12 @@ pub struct L1Origin {
 }
 
 impl L1Origin {
-    /// The origin facts of an L1 header. L1's blob schedule is inferred as Prague when the
-    /// header has a `requests_hash` (EIP-7685, Prague on) and Cancun otherwise; a caller that
-    /// knows L1 moved past Prague (Osaka, BPO forks) sets [`L1BlobFee::Excess`] itself.
-    pub fn from_header(header: &Header) -> Self {
+    /// The origin facts of a sealed L1 header (its hash is the seal's, not recomputed: the
+    /// attributes builder calls this once per L2 block). L1's blob schedule is inferred as
+    /// Prague when the header has a `requests_hash` (EIP-7685, Prague on) and Cancun
+    /// otherwise; [`Self::from_l1_header`] knows better for the public L1s, and a caller that
+    /// knows L1's parameters sets [`L1BlobFee::Excess`] itself.
+    pub fn from_header(header: &Sealed<Header>) -> Self {
         let blob_fee = match header.excess_blob_gas {
             None => L1BlobFee::PreCancun,
             Some(excess_blob_gas) => L1BlobFee::Excess {
@@ -88,7 +90,7 @@ impl L1Origin {
         Self {
             number: header.number,
             timestamp: header.timestamp,
-            hash: header.hash_slow(),
+            hash: header.hash(),
             base_fee: U256::from(header.base_fee_per_gas.unwrap_or_default()),
             blob_fee,
         }
@@ -98,7 +100,7 @@ impl L1Origin {
     /// but with L1's real blob parameters at that block when Keel knows the chain's blob
     /// schedule ([`crate::l1_blob_schedule`]), so blocks after a BPO fork get the right
     /// blob base fee.
-    pub fn from_l1_header(header: &Header, l1_chain_id: u64) -> Self {
+    pub fn from_l1_header(header: &Sealed<Header>, l1_chain_id: u64) -> Self {
         let mut origin = Self::from_header(header);
         if let (Some(excess_blob_gas), Some(l1_params)) = (
             header.excess_blob_gas,
@@ -125,9 +127,10 @@ impl L1Origin {
                 excess_blob_gas,
                 l1_params,
             } => {
-                let params = match cfg.hardforks.pectra_blob_schedule_time {
-                    Some(t) if self.timestamp < t => BlobParams::cancun(),
-                    _ => l1_params,
+                let params = if cfg.pectra_blob_schedule_forces_cancun(self.timestamp) {
+                    BlobParams::cancun()
+                } else {
+                    l1_params
                 };
                 U256::from(params.calc_blob_fee(excess_blob_gas))
             }
@@ -256,6 +259,7 @@ pub fn l1_info_deposit(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloy_consensus::Sealable;
     use alloy_primitives::b256;
 
     #[test]
@@ -286,7 +290,8 @@ mod tests {
             excess_blob_gas: Some(80_000_000),
             requests_hash: Some(B256::ZERO),
             ..Default::default()
-        };
+        }
+        .seal_slow();
         let cfg = RollupConfig::default();
         let bpo2 = U256::from(BlobParams::bpo2().calc_blob_fee(80_000_000));
         let prague = U256::from(BlobParams::prague().calc_blob_fee(80_000_000));

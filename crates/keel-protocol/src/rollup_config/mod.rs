@@ -40,20 +40,11 @@ pub const MAX_CHANNEL_BANK_SIZE_BEDROCK: u64 = 100_000_000;
 ///
 /// Spec: protocol/fjord/derivation.md#increasing-max_rlp_bytes_per_channel-and-max_channel_bank_size
 pub const MAX_CHANNEL_BANK_SIZE_FJORD: u64 = 1_000_000_000;
-/// `MAX_SPAN_BATCH_ELEMENT_COUNT` (effective from Fjord; the same value before).
-///
-/// Spec: protocol/derivation.md#protocol-parameters
-pub const MAX_SPAN_BATCH_ELEMENT_COUNT: u64 = 10_000_000;
+pub use crate::batch::MAX_SPAN_BATCH_ELEMENT_COUNT;
 /// `CHANNEL_TIMEOUT` from Granite on, in L1 blocks.
 ///
 /// Spec: protocol/granite/derivation.md#reduce-channel-timeout
 pub const GRANITE_CHANNEL_TIMEOUT: u64 = 50;
-/// EIP-4844 (Cancun) blob base fee update fraction.
-pub const BLOB_BASE_FEE_UPDATE_FRACTION_CANCUN: u128 =
-    alloy_eips::eip4844::BLOB_GASPRICE_UPDATE_FRACTION;
-/// EIP-7691 (Prague) blob base fee update fraction.
-pub const BLOB_BASE_FEE_UPDATE_FRACTION_PRAGUE: u128 =
-    alloy_eips::eip7691::BLOB_GASPRICE_UPDATE_FRACTION_PECTRA;
 
 /// A block identifier: hash and number (op-node's `eth.BlockID`).
 #[derive(
@@ -339,22 +330,6 @@ impl RollupConfig {
         }
     }
 
-    /// The blob base fee update fraction the L1-info deposit uses for an L1 origin with
-    /// timestamp `l1_origin_time`, given whether L1 had activated Prague at that block.
-    ///
-    /// Spec: protocol/pectra-blob-schedule/derivation.md
-    pub const fn blob_base_fee_update_fraction(
-        &self,
-        l1_origin_time: u64,
-        l1_prague_active: bool,
-    ) -> u128 {
-        if l1_prague_active && !self.pectra_blob_schedule_forces_cancun(l1_origin_time) {
-            BLOB_BASE_FEE_UPDATE_FRACTION_PRAGUE
-        } else {
-            BLOB_BASE_FEE_UPDATE_FRACTION_CANCUN
-        }
-    }
-
     /// Timestamp of L2 block `number`; `None` before genesis or on overflow.
     pub fn timestamp_for_block(&self, number: u64) -> Option<u64> {
         let since = number.checked_sub(self.genesis.l2.number)?;
@@ -422,9 +397,8 @@ mod tests {
         );
         assert!(c.is_activation_block(Hardfork::Fjord, 100));
         assert!(!c.is_activation_block(Hardfork::Fjord, 102));
-        assert_eq!(c.blob_base_fee_update_fraction(399, true), 3_338_477);
-        assert_eq!(c.blob_base_fee_update_fraction(400, true), 5_007_716);
-        assert_eq!(c.blob_base_fee_update_fraction(400, false), 3_338_477);
+        assert!(c.pectra_blob_schedule_forces_cancun(399));
+        assert!(!c.pectra_blob_schedule_forces_cancun(400));
     }
 
     #[test]
