@@ -27,3 +27,30 @@ pub fn read_json(manifest_dir: &str, rel: &str) -> serde_json::Value {
     serde_json::from_slice(&read_bytes(manifest_dir, rel))
         .unwrap_or_else(|e| panic!("json in {rel}: {e}"))
 }
+
+/// Defines `testdata`, `read_bytes`, `read_hex` and `read_json` for the calling crate's
+/// `testdata/` (the `env!` expands in the caller, so each crate reads its own files).
+#[macro_export]
+macro_rules! testdata_readers {
+    () => {
+        /// Path of a file under this crate's `testdata/` directory.
+        pub fn testdata(rel: &str) -> ::std::path::PathBuf {
+            $crate::fixtures::testdata(env!("CARGO_MANIFEST_DIR"), rel)
+        }
+
+        /// Reads a test-data file as bytes.
+        pub fn read_bytes(rel: &str) -> Vec<u8> {
+            $crate::fixtures::read_bytes(env!("CARGO_MANIFEST_DIR"), rel)
+        }
+
+        /// Reads a test-data file holding hex text (optional `0x`, whitespace ignored).
+        pub fn read_hex(rel: &str) -> Vec<u8> {
+            $crate::fixtures::read_hex(env!("CARGO_MANIFEST_DIR"), rel)
+        }
+
+        /// Reads a test-data JSON file.
+        pub fn read_json(rel: &str) -> ::serde_json::Value {
+            $crate::fixtures::read_json(env!("CARGO_MANIFEST_DIR"), rel)
+        }
+    };
+}

@@ -1,8 +1,6 @@
 //! Helpers shared by the attributes, L2 and reset integration tests.
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
-
 use alloy_consensus::{Header, Sealable, Sealed};
 use alloy_eips::eip2718::Decodable2718;
 use alloy_primitives::{Address, B256, Bytes, U256, address, b256};
@@ -14,18 +12,7 @@ use keel_protocol::{
 };
 use op_alloy_consensus::OpTxEnvelope;
 
-/// Path of a file under the crate's `testdata/`.
-pub fn testdata(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("testdata")
-        .join(rel)
-}
-
-/// Reads a JSON test-data file.
-pub fn read_json(rel: &str) -> serde_json::Value {
-    let bytes = std::fs::read(testdata(rel)).unwrap_or_else(|e| panic!("reading {rel}: {e}"));
-    serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("json in {rel}: {e}"))
-}
+keel_testkit::testdata_readers!();
 
 /// A `0x` hex string of a JSON value as bytes.
 pub fn hex_bytes(v: &serde_json::Value) -> Vec<u8> {
