@@ -31,7 +31,6 @@ use alloy_trie::{EMPTY_ROOT_HASH, root::ordered_trie_root_with_encoder};
 use keel_protocol::{hardfork::Hardfork, rollup_config::RollupConfig};
 use op_alloy_consensus::{
     OpReceiptEnvelope, OpTxEnvelope, decode_holocene_extra_data, decode_jovian_extra_data,
-    encode_holocene_extra_data, encode_jovian_extra_data,
 };
 use op_alloy_rpc_types_engine::{
     OpExecutionPayload, OpExecutionPayloadSidecar, OpPayloadAttributes,
@@ -173,11 +172,7 @@ pub fn next_base_fee(
             decode_holocene_extra_data(&parent.extra_data).map_err(ExecError::ParentExtraData)?;
         (BaseFeeParams::new(denominator.into(), elasticity.into()), 0)
     } else {
-        let p = cfg.base_fee_params(timestamp);
-        (
-            BaseFeeParams::new(p.denominator.into(), p.elasticity.into()),
-            0,
-        )
+        (cfg.base_fee_params(timestamp), 0)
     };
     let gas_metered = if parent_jovian {
         parent.gas_used.max(parent.blob_gas_used.unwrap_or(0))
@@ -193,36 +188,15 @@ pub fn next_base_fee(
     Ok(base.max(min_base_fee))
 }
 
-/// The header `extraData` for a block at `timestamp` built from `attrs`: Jovian's 17-byte
-/// format, Holocene's 9-byte format (zero parameters meaning the config's defaults), or empty.
-///
-/// Spec: protocol/holocene/exec-engine.md#eip-1559-parameters-in-block-header,
-/// protocol/jovian/exec-engine.md#minimum-base-fee-in-block-header.
+/// The header `extraData` for a block at `timestamp` built from `attrs`: the protocol's rule
+/// ([`RollupConfig::header_extra_data`]), shared with the engine controller's consolidation.
 pub fn extra_data_for(
     cfg: &RollupConfig,
     attrs: &OpPayloadAttributes,
     timestamp: u64,
 ) -> Result<Bytes, ExecError> {
-    let defaults = cfg.base_fee_params(timestamp);
-    let defaults = BaseFeeParams::new(defaults.denominator.into(), defaults.elasticity.into());
-    let invalid =
-        |e: op_alloy_consensus::EIP1559ParamError| ExecError::InvalidAttributes(e.to_string());
-    if cfg.is_active(Hardfork::Jovian, timestamp) {
-        let params = attrs
-            .eip_1559_params
-            .ok_or_else(|| ExecError::InvalidAttributes("eip1559Params missing".into()))?;
-        let min = attrs
-            .min_base_fee
-            .ok_or_else(|| ExecError::InvalidAttributes("minBaseFee missing".into()))?;
-        encode_jovian_extra_data(params, defaults, min).map_err(invalid)
-    } else if cfg.is_active(Hardfork::Holocene, timestamp) {
-        let params = attrs
-            .eip_1559_params
-            .ok_or_else(|| ExecError::InvalidAttributes("eip1559Params missing".into()))?;
-        encode_holocene_extra_data(params, defaults).map_err(invalid)
-    } else {
-        Ok(Bytes::new())
-    }
+    cfg.header_extra_data(attrs.eip_1559_params, attrs.min_base_fee, timestamp)
+        .map_err(|e| ExecError::InvalidAttributes(e.to_string()))
 }
 
 /// Decodes and recovers a list of EIP-2718 transactions.

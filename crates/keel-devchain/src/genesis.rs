@@ -153,8 +153,8 @@ impl DevGenesisConfig {
             timestamp: cfg.genesis.l2_time,
             gas_limit: sys.gas_limit,
             base_fee: alloy_eips::eip1559::INITIAL_BASE_FEE,
-            eip1559_denominator: u32::try_from(params.denominator).unwrap_or(u32::MAX),
-            eip1559_elasticity: u32::try_from(params.elasticity).unwrap_or(u32::MAX),
+            eip1559_denominator: u32::try_from(params.max_change_denominator).unwrap_or(u32::MAX),
+            eip1559_elasticity: u32::try_from(params.elasticity_multiplier).unwrap_or(u32::MAX),
             min_base_fee: sys.min_base_fee,
             dev_balance: DEV_BALANCE,
         }

@@ -7,10 +7,11 @@
 //! (protocol/holocene/exec-engine.md#eip-1559-parameters-in-block-header,
 //! protocol/jovian/exec-engine.md#minimum-base-fee-in-block-header).
 
-use alloy_eips::eip1559::BaseFeeParams;
 use alloy_primitives::{Address, B256, Bytes};
-use keel_protocol::{hardfork::Hardfork, rollup_config::RollupConfig};
-use op_alloy_consensus::{EIP1559ParamError, encode_holocene_extra_data, encode_jovian_extra_data};
+use keel_protocol::{
+    hardfork::Hardfork,
+    rollup_config::{ExtraDataError, RollupConfig},
+};
 use op_alloy_rpc_types_engine::{
     OpExecutionPayload, OpExecutionPayloadEnvelope, OpPayloadAttributes,
 };
@@ -91,7 +92,7 @@ pub enum Mismatch {
     /// `minBaseFee`, or they are not encodable.
     FeeParams {
         /// Why.
-        reason: &'static str,
+        reason: ExtraDataError,
     },
 }
 
@@ -196,45 +197,22 @@ fn check_withdrawals(
     Ok(())
 }
 
-/// From Holocene the engine writes the attributes' `eip1559Params` into `extraData` (zero
-/// params become the chain's Canyon defaults); from Jovian it appends `minBaseFee` under
-/// version 1. Encoding the expected bytes with op-alloy and comparing them covers both.
+/// From Holocene the engine writes the attributes' `eip1559Params` (and from Jovian
+/// `minBaseFee`) into `extraData`; the block must carry exactly what the protocol's rule
+/// ([`RollupConfig::header_extra_data`]) gives for these attributes.
 fn check_fee_params(
     cfg: &RollupConfig,
     attributes: &OpPayloadAttributes,
     ts: u64,
     extra_data: &Bytes,
 ) -> Result<(), Mismatch> {
+    // Before Holocene op-node does not compare extraData (engines were free to fill it).
     if !cfg.is_active(Hardfork::Holocene, ts) {
         return Ok(());
     }
-    let Some(params) = attributes.eip_1559_params else {
-        return Err(Mismatch::FeeParams {
-            reason: "Holocene active but the attributes carry no eip1559Params",
-        });
-    };
-    let defaults = cfg.base_fee_params(ts);
-    let defaults = BaseFeeParams::new(
-        u128::from(defaults.denominator),
-        u128::from(defaults.elasticity),
-    );
-    let expected = if cfg.is_active(Hardfork::Jovian, ts) {
-        let Some(min_base_fee) = attributes.min_base_fee else {
-            return Err(Mismatch::FeeParams {
-                reason: "Jovian active but the attributes carry no minBaseFee",
-            });
-        };
-        encode_jovian_extra_data(params, defaults, min_base_fee)
-    } else {
-        encode_holocene_extra_data(params, defaults)
-    };
-    let expected = expected.map_err(|e| Mismatch::FeeParams {
-        reason: match e {
-            EIP1559ParamError::DenominatorOverflow => "denominator overflows u32",
-            EIP1559ParamError::ElasticityOverflow => "elasticity overflows u32",
-            _ => "eip1559Params not encodable",
-        },
-    })?;
+    let expected = cfg
+        .header_extra_data(attributes.eip_1559_params, attributes.min_base_fee, ts)
+        .map_err(|reason| Mismatch::FeeParams { reason })?;
     if &expected != extra_data {
         return Err(Mismatch::ExtraData {
             expected,

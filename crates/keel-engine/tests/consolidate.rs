@@ -155,7 +155,6 @@ fn withdrawals_must_be_empty_lists_from_canyon() {
 fn holocene_eip1559_params_are_compared_through_extra_data() {
     let (cfg, a, p, parent) = fixture(true);
     let defaults = cfg.base_fee_params(a.payload_attributes.timestamp);
-    let defaults = BaseFeeParams::new(defaults.denominator.into(), defaults.elasticity.into());
 
     // Zero params mean the chain's Canyon defaults, which is what the fixture's block holds.
     assert_eq!(

@@ -170,14 +170,7 @@ pub fn payload(
     let extra_data = match attrs.eip_1559_params {
         Some(p) => {
             let d = cfg.base_fee_params(a.timestamp);
-            encode_holocene_extra_data(
-                p,
-                alloy_eips::eip1559::BaseFeeParams::new(
-                    u128::from(d.denominator),
-                    u128::from(d.elasticity),
-                ),
-            )
-            .unwrap()
+            encode_holocene_extra_data(p, d).unwrap()
         }
         None => Bytes::new(),
     };

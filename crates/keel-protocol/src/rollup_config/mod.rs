@@ -11,12 +11,15 @@
 //! - `write`: writing it back in op-node's form;
 //! - `validate`: op-node's `Config.Check()` as typed errors.
 
+mod extra_data;
 mod json;
 mod validate;
 mod write;
 
+use alloy_eips::eip1559::BaseFeeParams;
 use alloy_primitives::{Address, B256};
 
+pub use extra_data::ExtraDataError;
 pub use json::{MAX_ROLLUP_JSON_BYTES, ParseError};
 pub use validate::ValidationError;
 
@@ -107,15 +110,6 @@ pub enum ChainOpConfigOrigin {
     /// The file had none and no preset matched; the superchain standard values were used
     /// (kona's default). A node should warn.
     StandardDefault,
-}
-
-/// The EIP-1559 parameters in force for one L2 block.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Eip1559Params {
-    /// Base fee max change denominator.
-    pub denominator: u64,
-    /// Elasticity multiplier.
-    pub elasticity: u64,
 }
 
 /// Which data-availability commitments an alt-DA chain accepts.
@@ -292,28 +286,28 @@ impl RollupConfig {
     /// denominator by L2 timestamp, and the chain's elasticity.
     ///
     /// Spec: protocol/canyon/overview.md, protocol/holocene/exec-engine.md
-    pub const fn base_fee_params(&self, timestamp: u64) -> Eip1559Params {
+    pub const fn base_fee_params(&self, timestamp: u64) -> BaseFeeParams {
         let denominator = if self.is_active(Hardfork::Canyon, timestamp) {
             self.chain_op_config.eip1559_denominator_canyon
         } else {
             self.chain_op_config.eip1559_denominator
         };
-        Eip1559Params {
-            denominator,
-            elasticity: self.chain_op_config.eip1559_elasticity,
-        }
+        BaseFeeParams::new(
+            denominator as u128,
+            self.chain_op_config.eip1559_elasticity as u128,
+        )
     }
 
     /// The EIP-1559 parameters of the L2 block at `timestamp` under system config `sys`:
     /// from Holocene a non-zero `eip1559Params` wins; zero means the chain's defaults.
     ///
     /// Spec: protocol/holocene/exec-engine.md#eip-1559-parameters-in-payloadattributesv3
-    pub fn eip1559_params(&self, sys: &SystemConfig, timestamp: u64) -> Eip1559Params {
+    pub fn eip1559_params(&self, sys: &SystemConfig, timestamp: u64) -> BaseFeeParams {
         if self.is_active(Hardfork::Holocene, timestamp) && !sys.eip1559_params.is_zero() {
-            Eip1559Params {
-                denominator: sys.eip1559_denominator().into(),
-                elasticity: sys.eip1559_elasticity().into(),
-            }
+            BaseFeeParams::new(
+                sys.eip1559_denominator().into(),
+                sys.eip1559_elasticity().into(),
+            )
         } else {
             self.base_fee_params(timestamp)
         }
@@ -381,20 +375,8 @@ mod tests {
         assert_eq!(c.max_channel_bank_size(100), 1_000_000_000);
         assert_eq!(c.channel_timeout(199), 300);
         assert_eq!(c.channel_timeout(200), 50);
-        assert_eq!(
-            c.base_fee_params(9),
-            Eip1559Params {
-                denominator: 50,
-                elasticity: 6
-            }
-        );
-        assert_eq!(
-            c.base_fee_params(10),
-            Eip1559Params {
-                denominator: 250,
-                elasticity: 6
-            }
-        );
+        assert_eq!(c.base_fee_params(9), BaseFeeParams::new(50, 6));
+        assert_eq!(c.base_fee_params(10), BaseFeeParams::new(250, 6));
         assert!(c.is_activation_block(Hardfork::Fjord, 100));
         assert!(!c.is_activation_block(Hardfork::Fjord, 102));
         assert!(c.pectra_blob_schedule_forces_cancun(399));
@@ -405,28 +387,10 @@ mod tests {
     fn holocene_eip1559_params() {
         let c = cfg();
         let mut sys = SystemConfig::default();
-        assert_eq!(
-            c.eip1559_params(&sys, 300),
-            Eip1559Params {
-                denominator: 250,
-                elasticity: 6
-            }
-        );
+        assert_eq!(c.eip1559_params(&sys, 300), BaseFeeParams::new(250, 6));
         sys.set_eip1559_params(8, 2);
-        assert_eq!(
-            c.eip1559_params(&sys, 298),
-            Eip1559Params {
-                denominator: 250,
-                elasticity: 6
-            }
-        );
-        assert_eq!(
-            c.eip1559_params(&sys, 300),
-            Eip1559Params {
-                denominator: 8,
-                elasticity: 2
-            }
-        );
+        assert_eq!(c.eip1559_params(&sys, 298), BaseFeeParams::new(250, 6));
+        assert_eq!(c.eip1559_params(&sys, 300), BaseFeeParams::new(8, 2));
     }
 
     #[test]
