@@ -3,6 +3,10 @@
 //! All times are milliseconds since the UNIX epoch, handed in by the caller; an L2 block's
 //! slot is its timestamp (seconds) × 1000.
 //!
+//! Timing is the sequencer's own policy; the protocol rule it serves is that each L2 block's
+//! timestamp is its parent's plus the block time (Spec: protocol/derivation.md#batch-queue),
+//! so catching up never skips a timestamp.
+//!
 //! - **Start**: as soon as the parent is sealed, but not more than one block time before
 //!   the new block's slot (op-node `onForkchoiceUpdate`), so a fast chain never runs ahead
 //!   of the wall clock by more than a block.

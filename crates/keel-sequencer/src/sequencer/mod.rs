@@ -1,6 +1,11 @@
 //! The sequencer state machine: origin selection, attributes and schedule tied together
 //! (op-node's `Sequencer` with its `L1OriginSelector`, as a sans-IO machine).
 //!
+//! Spec: protocol/derivation.md (L2 timestamps one block time apart, L1 origin and
+//! sequencer-drift rules the derived chain enforces), protocol/rollup-node.md; where the
+//! spec leaves the sequencer free (retries, timing), op-node's behaviour is followed or the
+//! difference is named below.
+//!
 //! The driver loop is:
 //! 1. `let action = seq.next_action(now_ms)`;
 //! 2. execute it (fetch an L1 block, call the engine, sleep until a time);
