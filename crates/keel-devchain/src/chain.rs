@@ -60,7 +60,14 @@ pub enum ChainError {
     /// Execution failed.
     #[error(transparent)]
     Exec(#[from] ExecError),
+    /// The pool holds [`MAX_POOL_TXS`] transactions already.
+    #[error("transaction pool is full ({0} transactions)")]
+    PoolFull(usize),
 }
+
+/// Most transactions the pool keeps: a bound on what users can make the dev chain hold in
+/// memory before a block drains it (a 30M-gas block holds at most ~1,400 transfers).
+pub const MAX_POOL_TXS: usize = 8_192;
 
 /// A stored block.
 #[derive(Debug, Clone)]
@@ -166,8 +173,14 @@ impl Chain {
     }
 
     /// Adds a transaction to the pool (no validation beyond what building does).
-    pub fn add_to_pool(&mut self, tx: Recovered<OpTxEnvelope>) {
+    ///
+    /// Refused once the pool holds [`MAX_POOL_TXS`] transactions.
+    pub fn add_to_pool(&mut self, tx: Recovered<OpTxEnvelope>) -> Result<(), ChainError> {
+        if self.pool.len() >= MAX_POOL_TXS {
+            return Err(ChainError::PoolFull(self.pool.len()));
+        }
         self.pool.push(tx);
+        Ok(())
     }
 
     /// The pooled transactions.

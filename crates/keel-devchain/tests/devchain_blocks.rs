@@ -129,7 +129,7 @@ fn block_from_shared_attributes_applies_deposits_user_tx_and_l1_info() {
     let dev0 = dev_accounts().unwrap()[0];
     let mut attrs = block1_attributes(&f);
     attrs.no_tx_pool = Some(false);
-    f.chain.add_to_pool(user_tx(0, ETH));
+    f.chain.add_to_pool(user_tx(0, ETH)).unwrap();
 
     let block = f.chain.build(genesis_hash, &attrs).unwrap().clone();
     assert!(f.chain.pool().is_empty(), "included tx leaves the pool");
@@ -257,7 +257,7 @@ fn block_from_shared_attributes_applies_deposits_user_tx_and_l1_info() {
     .attributes;
     let mut attrs2 = attrs2;
     attrs2.no_tx_pool = Some(false);
-    f.chain.add_to_pool(user_tx(1, ETH));
+    f.chain.add_to_pool(user_tx(1, ETH)).unwrap();
     let b2 = f.chain.build(hash, &attrs2).unwrap().clone();
     assert_eq!(b2.transactions.len(), 2);
     let (p2, s2) = f.chain_block_payload(b2.header.hash());
@@ -365,7 +365,7 @@ fn reorg_to_sibling_switches_state() {
     let genesis_hash = f.chain.genesis_hash();
     let mut attrs = block1_attributes(&f);
     attrs.no_tx_pool = Some(false);
-    f.chain.add_to_pool(user_tx(0, ETH));
+    f.chain.add_to_pool(user_tx(0, ETH)).unwrap();
     let a = f.chain.build(genesis_hash, &attrs).unwrap().header.hash();
     // The sibling: same attributes, but without the pool (no user transaction).
     attrs.no_tx_pool = Some(true);
@@ -465,4 +465,18 @@ fn old_states_are_pruned_but_head_kept() {
 
 fn built_timestamp(f: &Fixture, hash: B256) -> u64 {
     f.chain.block_by_hash(&hash).unwrap().header.timestamp
+}
+
+#[test]
+fn pool_is_bounded() {
+    let mut f = fixture();
+    let tx = user_tx(0, ETH);
+    for _ in 0..keel_devchain::chain::MAX_POOL_TXS {
+        f.chain.add_to_pool(tx.clone()).unwrap();
+    }
+    assert_eq!(
+        f.chain.add_to_pool(tx),
+        Err(ChainError::PoolFull(keel_devchain::chain::MAX_POOL_TXS))
+    );
+    assert_eq!(f.chain.pool().len(), keel_devchain::chain::MAX_POOL_TXS);
 }
