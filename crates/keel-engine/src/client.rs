@@ -18,7 +18,7 @@ use alloy_rpc_types_engine::{
     JwtSecret, PayloadId, PayloadStatus,
 };
 use keel_protocol::hardfork::HardforkTimes;
-use op_alloy_consensus::OpTxEnvelope;
+use op_alloy_consensus::{OpBlock, OpTxEnvelope};
 use op_alloy_rpc_types_engine::{
     OpExecutionPayload, OpExecutionPayloadEnvelope, OpExecutionPayloadEnvelopeV3,
     OpExecutionPayloadEnvelopeV4, OpPayloadAttributes,
@@ -48,16 +48,38 @@ pub fn system_clock() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// The Engine API over HTTP with JWT.
+/// How the client's JSON-RPC requests reach the engine: HTTP with a JWT
+/// ([`HttpTransport`]) in production; an in-process engine's method table for simulations
+/// (so the very same version choice and decoding run there).
+pub trait Transport: Send + Sync {
+    /// Sends `method(params)` and returns its `result`, or the JSON-RPC error as
+    /// [`EngineError::Rpc`].
+    fn call_raw(
+        &self,
+        method: &'static str,
+        params: Value,
+    ) -> impl std::future::Future<Output = Result<Value, EngineError>> + Send;
+}
+
+/// JSON-RPC over HTTP with a fresh HS256 JWT per request.
 #[derive(Debug)]
-pub struct HttpEngineClient {
+pub struct HttpTransport {
     http: reqwest::Client,
     url: reqwest::Url,
     secret: JwtSecret,
-    forks: HardforkTimes,
     clock: fn() -> u64,
     next_id: AtomicU64,
 }
+
+/// The Engine API client, over any [`Transport`].
+#[derive(Debug)]
+pub struct EngineClient<T = HttpTransport> {
+    transport: T,
+    forks: HardforkTimes,
+}
+
+/// The Engine API over HTTP with JWT.
+pub type HttpEngineClient = EngineClient<HttpTransport>;
 
 impl HttpEngineClient {
     /// A client for the engine at `url`, choosing method versions by `forks`.
@@ -74,29 +96,43 @@ impl HttpEngineClient {
                 reason: e.to_string(),
             })?;
         Ok(Self {
-            http,
-            url,
-            secret,
+            transport: HttpTransport {
+                http,
+                url,
+                secret,
+                clock: system_clock,
+                next_id: AtomicU64::new(1),
+            },
             forks,
-            clock: system_clock,
-            next_id: AtomicU64::new(1),
         })
     }
 
     /// Replaces the clock that stamps each token's `iat` (tests make stale tokens with it).
     pub fn with_clock(mut self, clock: fn() -> u64) -> Self {
-        self.clock = clock;
+        self.transport.clock = clock;
         self
     }
+}
 
-    /// One JSON-RPC call: POST, bounded body, `result` decoded as `T` or the error object
-    /// turned into [`EngineError::Rpc`].
-    async fn call<T: DeserializeOwned>(
+impl<T: Transport> EngineClient<T> {
+    /// A client sending its requests through `transport`, choosing method versions by
+    /// `forks`.
+    pub const fn with_transport(transport: T, forks: HardforkTimes) -> Self {
+        Self { transport, forks }
+    }
+
+    /// The transport.
+    pub const fn transport(&self) -> &T {
+        &self.transport
+    }
+
+    /// One call, `result` decoded as `D`.
+    async fn call<D: DeserializeOwned>(
         &self,
         method: &'static str,
         params: Value,
-    ) -> Result<T, EngineError> {
-        let result = self.call_raw(method, params).await?;
+    ) -> Result<D, EngineError> {
+        let result = self.transport.call_raw(method, params).await?;
         serde_json::from_value(result).map_err(|e| EngineError::MalformedResponse {
             method,
             reason: e.to_string(),
@@ -104,6 +140,20 @@ impl HttpEngineClient {
     }
 
     async fn call_raw(&self, method: &'static str, params: Value) -> Result<Value, EngineError> {
+        self.transport.call_raw(method, params).await
+    }
+}
+
+impl Transport for HttpTransport {
+    async fn call_raw(&self, method: &'static str, params: Value) -> Result<Value, EngineError> {
+        self.post(method, params).await
+    }
+}
+
+impl HttpTransport {
+    /// One JSON-RPC call: POST, bounded body, the `result` or the error object turned
+    /// into [`EngineError::Rpc`].
+    async fn post(&self, method: &'static str, params: Value) -> Result<Value, EngineError> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let body = json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params });
         let token = jwt::token(&self.secret, (self.clock)())
@@ -293,7 +343,38 @@ pub fn envelope_from_rpc_block(
     }))
 }
 
-impl EngineApi for HttpEngineClient {
+/// An `eth_getBlockByNumber` answer (full transactions) as the block's hash and consensus
+/// block; `None` for `null`. The hash is the one the execution client reported (callers
+/// that must not trust it compare it with `header.hash_slow()`).
+pub fn block_from_rpc(result: Value) -> Result<Option<(B256, OpBlock)>, EngineError> {
+    if result.is_null() {
+        return Ok(None);
+    }
+    let block: alloy_rpc_types_eth::Block<OpTxEnvelope> =
+        serde_json::from_value(result).map_err(|e| EngineError::MalformedResponse {
+            method: "eth_getBlockByNumber",
+            reason: e.to_string(),
+        })?;
+    let hash = block.header.hash;
+    Ok(Some((hash, block.into_consensus())))
+}
+
+impl<T: Transport> EngineClient<T> {
+    /// The execution client's block at `tag` (`latest`, `safe`, `finalized` or a number),
+    /// with full transactions: how the node reads its heads at start-up and the L2 blocks
+    /// derivation asks for.
+    pub async fn block_by_tag(
+        &self,
+        tag: alloy_eips::BlockNumberOrTag,
+    ) -> Result<Option<(B256, OpBlock)>, EngineError> {
+        let raw: Value = self
+            .call("eth_getBlockByNumber", json!([tag, true]))
+            .await?;
+        block_from_rpc(raw)
+    }
+}
+
+impl<T: Transport> EngineApi for EngineClient<T> {
     async fn forkchoice_updated(
         &self,
         state: ForkchoiceState,

@@ -8,6 +8,9 @@
 mod auth;
 mod engine;
 mod eth;
+mod in_process;
+
+pub use in_process::{InProcessEngine, InProcessError};
 
 use std::{net::SocketAddr, sync::Arc};
 

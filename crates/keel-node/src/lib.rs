@@ -1,0 +1,11 @@
+//! The Keel rollup node as a library: the driver that ties derivation, the engine
+//! controller and the sequencer together, and the sources it reads L1 and L2 through. The
+//! `keel` binary (src/main.rs) wires these to the command line.
+#![cfg_attr(
+    test,
+    allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
+)]
+#![forbid(unsafe_code)]
+
+pub mod driver;
+pub mod sources;

@@ -1,0 +1,4 @@
+//! Implementations of the driver's source traits.
+
+pub mod in_process;
+pub mod rpc;
