@@ -134,10 +134,20 @@ fn register_optimism<N: RollupNodeApi>(m: &mut RpcModule<Shared<N>>) -> Result<(
         .await
     })?;
     m.register_async_method("optimism_outputAtBlock", |p, s, _| async move {
-        timed(s.metrics.as_ref(), "optimism_outputAtBlock", output_at_block(p, &s)).await
+        timed(
+            s.metrics.as_ref(),
+            "optimism_outputAtBlock",
+            output_at_block(p, &s),
+        )
+        .await
     })?;
     m.register_async_method("optimism_safeHeadAtL1Block", |p, s, _| async move {
-        timed(s.metrics.as_ref(), "optimism_safeHeadAtL1Block", safe_head_at_l1(p, &s)).await
+        timed(
+            s.metrics.as_ref(),
+            "optimism_safeHeadAtL1Block",
+            safe_head_at_l1(p, &s),
+        )
+        .await
     })?;
     m.register_async_method("optimism_rollupConfig", |_, s, _| async move {
         timed(s.metrics.as_ref(), "optimism_rollupConfig", async {
@@ -146,7 +156,10 @@ fn register_optimism<N: RollupNodeApi>(m: &mut RpcModule<Shared<N>>) -> Result<(
         .await
     })?;
     m.register_async_method("optimism_version", |_, s, _| async move {
-        timed(s.metrics.as_ref(), "optimism_version", async { s.version.clone() }).await
+        timed(s.metrics.as_ref(), "optimism_version", async {
+            s.version.clone()
+        })
+        .await
     })?;
     Ok(())
 }
@@ -200,7 +213,9 @@ async fn safe_head_at_l1<N: RollupNodeApi>(
 ) -> Result<SafeHeadResponse, ErrorObjectOwned> {
     let number: U64 = p.one()?;
     let wrap = |e: &dyn std::fmt::Display| {
-        handler_error(format!("failed to get safe head at l1 block {number:#x}: {e}"))
+        handler_error(format!(
+            "failed to get safe head at l1 block {number:#x}: {e}"
+        ))
     };
     let Some(db) = s.safe_db.clone() else {
         return Err(wrap(&"safe head database not enabled"));

@@ -89,12 +89,18 @@ async fn scrape_returns_op_node_series_with_recorded_values() {
     m.record_safedb_write("record");
 
     let (text, s) = scrape(&server).await;
-    assert_eq!(get(&s, r#"op_node_default_info{version="v0.1.0-keel-test"}"#), 1.0);
+    assert_eq!(
+        get(&s, r#"op_node_default_info{version="v0.1.0-keel-test"}"#),
+        1.0
+    );
     assert_eq!(get(&s, "op_node_default_up"), 1.0);
     assert_eq!(get(&s, "op_node_default_derivation_idle"), 1.0);
     assert_eq!(get(&s, "op_node_default_pipeline_resets_total"), 2.0);
     let last_reset = get(&s, "op_node_default_last_pipeline_resets_unix");
-    assert!(last_reset >= before.floor() && last_reset <= now() + 1.0, "{last_reset}");
+    assert!(
+        last_reset >= before.floor() && last_reset <= now() + 1.0,
+        "{last_reset}"
+    );
     assert_eq!(get(&s, "op_node_default_derivation_errors_total"), 0.0);
 
     // Refs: number, time, hash-as-float (first 8 bytes little-endian), seqnr, L1 origin.
@@ -118,65 +124,134 @@ async fn scrape_returns_op_node_series_with_recorded_values() {
     let expected = (1_700_000_001 + 1200) as f64 - before;
     assert!((latency - expected).abs() < 5.0, "{latency} vs {expected}");
     assert_eq!(
-        get(&s, r#"op_node_default_refs_number{layer="l1_origin",type="l2_safe"}"#),
+        get(
+            &s,
+            r#"op_node_default_refs_number{layer="l1_origin",type="l2_safe"}"#
+        ),
         100.0
     );
-    assert_eq!(get(&s, r#"op_node_default_refs_seqnr{type="l2_safe"}"#), 0.0);
+    assert_eq!(
+        get(&s, r#"op_node_default_refs_seqnr{type="l2_safe"}"#),
+        0.0
+    );
     assert!(!text.contains(r#"op_node_default_refs_time{layer="l1_origin""#));
 
     // Engine call latency: op-node's rpc_client series.
     let fcu = r#"method="engine_forkchoiceUpdatedV3""#;
-    assert_eq!(get(&s, &format!("op_node_default_rpc_client_requests_total{{{fcu}}}")), 2.0);
     assert_eq!(
-        get(&s, &format!("op_node_default_rpc_client_request_duration_seconds_count{{{fcu}}}")),
+        get(
+            &s,
+            &format!("op_node_default_rpc_client_requests_total{{{fcu}}}")
+        ),
         2.0
     );
-    let sum = get(&s, &format!("op_node_default_rpc_client_request_duration_seconds_sum{{{fcu}}}"));
+    assert_eq!(
+        get(
+            &s,
+            &format!("op_node_default_rpc_client_request_duration_seconds_count{{{fcu}}}")
+        ),
+        2.0
+    );
+    let sum = get(
+        &s,
+        &format!("op_node_default_rpc_client_request_duration_seconds_sum{{{fcu}}}"),
+    );
     assert!((sum - 0.15).abs() < 1e-9, "{sum}");
     assert_eq!(
-        get(&s, &format!(r#"op_node_default_rpc_client_request_duration_seconds_bucket{{le="0.025",{fcu}}}"#)),
+        get(
+            &s,
+            &format!(
+                r#"op_node_default_rpc_client_request_duration_seconds_bucket{{le="0.025",{fcu}}}"#
+            )
+        ),
         0.0
     );
     assert_eq!(
-        get(&s, &format!(r#"op_node_default_rpc_client_request_duration_seconds_bucket{{le="0.05",{fcu}}}"#)),
+        get(
+            &s,
+            &format!(
+                r#"op_node_default_rpc_client_request_duration_seconds_bucket{{le="0.05",{fcu}}}"#
+            )
+        ),
         1.0
     );
     assert_eq!(
-        get(&s, &format!(r#"op_node_default_rpc_client_request_duration_seconds_bucket{{le="0.1",{fcu}}}"#)),
+        get(
+            &s,
+            &format!(
+                r#"op_node_default_rpc_client_request_duration_seconds_bucket{{le="0.1",{fcu}}}"#
+            )
+        ),
         2.0
     );
     assert_eq!(
-        get(&s, &format!(r#"op_node_default_rpc_client_responses_total{{{fcu},error="<nil>"}}"#)),
+        get(
+            &s,
+            &format!(r#"op_node_default_rpc_client_responses_total{{{fcu},error="<nil>"}}"#)
+        ),
         1.0
     );
     assert_eq!(
-        get(&s, &format!(r#"op_node_default_rpc_client_responses_total{{{fcu},error="rpc_-38002"}}"#)),
+        get(
+            &s,
+            &format!(r#"op_node_default_rpc_client_responses_total{{{fcu},error="rpc_-38002"}}"#)
+        ),
         1.0
     );
 
     // Sequencer.
     assert_eq!(get(&s, "op_node_default_sequencer_sealing_total"), 1.0);
-    assert_eq!(get(&s, "op_node_default_sequencer_sealing_seconds_count"), 1.0);
-    assert!((get(&s, "op_node_default_sequencer_sealing_seconds_sum") - 0.02).abs() < 1e-9);
-    assert_eq!(get(&s, "op_node_default_sequencer_building_diff_total"), 1.0);
     assert_eq!(
-        get(&s, r#"op_node_default_sequencer_building_diff_seconds_bucket{le="-0.5"}"#),
+        get(&s, "op_node_default_sequencer_sealing_seconds_count"),
+        1.0
+    );
+    assert!((get(&s, "op_node_default_sequencer_sealing_seconds_sum") - 0.02).abs() < 1e-9);
+    assert_eq!(
+        get(&s, "op_node_default_sequencer_building_diff_total"),
+        1.0
+    );
+    assert_eq!(
+        get(
+            &s,
+            r#"op_node_default_sequencer_building_diff_seconds_bucket{le="-0.5"}"#
+        ),
         0.0
     );
     // Cumulative buckets: -0.3 is counted from le=-0.25 on.
     assert_eq!(
-        get(&s, r#"op_node_default_sequencer_building_diff_seconds_bucket{le="-0.25"}"#),
+        get(
+            &s,
+            r#"op_node_default_sequencer_building_diff_seconds_bucket{le="-0.25"}"#
+        ),
         1.0
     );
     assert_eq!(get(&s, "op_node_default_transactions_sequenced_total"), 7.0);
-    assert_eq!(get(&s, r#"op_node_default_derived_batches_total{type="span"}"#), 1.0);
-    assert_eq!(get(&s, r#"op_node_default_l1_reorg_depth_bucket{le="2.5"}"#), 0.0);
-    assert_eq!(get(&s, r#"op_node_default_l1_reorg_depth_bucket{le="3.5"}"#), 1.0);
+    assert_eq!(
+        get(&s, r#"op_node_default_derived_batches_total{type="span"}"#),
+        1.0
+    );
+    assert_eq!(
+        get(&s, r#"op_node_default_l1_reorg_depth_bucket{le="2.5"}"#),
+        0.0
+    );
+    assert_eq!(
+        get(&s, r#"op_node_default_l1_reorg_depth_bucket{le="3.5"}"#),
+        1.0
+    );
 
     // Keel's own.
-    assert_eq!(get(&s, r#"keel_pipeline_steps_total{outcome="attributes"}"#), 2.0);
-    assert_eq!(get(&s, r#"keel_pipeline_steps_total{outcome="need_l1"}"#), 1.0);
-    assert_eq!(get(&s, r#"keel_safedb_writes_total{outcome="record"}"#), 1.0);
+    assert_eq!(
+        get(&s, r#"keel_pipeline_steps_total{outcome="attributes"}"#),
+        2.0
+    );
+    assert_eq!(
+        get(&s, r#"keel_pipeline_steps_total{outcome="need_l1"}"#),
+        1.0
+    );
+    assert_eq!(
+        get(&s, r#"keel_safedb_writes_total{outcome="record"}"#),
+        1.0
+    );
 
     // Values move between scrapes.
     m.record_pipeline_reset();

@@ -19,7 +19,10 @@ use op_alloy_consensus::{OpTxEnvelope, TxDeposit};
 use op_alloy_rpc_types_engine::{OpExecutionPayload, OpExecutionPayloadEnvelope};
 use serde_json::{Value, json};
 
-const ADMIN_METHODS: [(&str, fn() -> Value); 6] = [
+/// A method and a function making its (valid-looking) parameters.
+type AdminCase = (&'static str, fn() -> Value);
+
+const ADMIN_METHODS: [AdminCase; 6] = [
     ("admin_startSequencer", || json!([h(0x22, 640).to_string()])),
     ("admin_stopSequencer", || json!([])),
     ("admin_sequencerActive", || json!([])),
@@ -42,14 +45,20 @@ async fn admin_is_method_not_found_when_disabled() {
 #[tokio::test]
 async fn sequencer_start_stop_and_status() {
     let rpc = start(true, None, None).await;
-    assert_eq!(rpc.ok("admin_sequencerActive", json!([])).await, json!(false));
+    assert_eq!(
+        rpc.ok("admin_sequencerActive", json!([])).await,
+        json!(false)
+    );
 
     let head = h(0x22, 640);
     let r = rpc
         .ok("admin_startSequencer", json!([head.to_string()]))
         .await;
     assert_eq!(r, Value::Null);
-    assert_eq!(rpc.ok("admin_sequencerActive", json!([])).await, json!(true));
+    assert_eq!(
+        rpc.ok("admin_sequencerActive", json!([])).await,
+        json!(true)
+    );
 
     // The node's refusal reaches the caller as op-node's handler error.
     let (code, msg) = rpc
@@ -60,7 +69,10 @@ async fn sequencer_start_stop_and_status() {
     // stopSequencer answers the hash it stopped at.
     let stopped = rpc.ok("admin_stopSequencer", json!([])).await;
     assert_eq!(stopped, json!(head.to_string()));
-    assert_eq!(rpc.ok("admin_sequencerActive", json!([])).await, json!(false));
+    assert_eq!(
+        rpc.ok("admin_sequencerActive", json!([])).await,
+        json!(false)
+    );
 
     // A malformed hash is invalid params and never reaches the node.
     let (code, _) = rpc.err("admin_startSequencer", json!(["0x1234"])).await;
@@ -79,8 +91,14 @@ async fn reset_and_recover_mode_reach_the_node() {
         rpc.ok("admin_resetDerivationPipeline", json!([])).await,
         Value::Null
     );
-    assert_eq!(rpc.ok("admin_setRecoverMode", json!([true])).await, Value::Null);
-    assert_eq!(rpc.ok("admin_setRecoverMode", json!([false])).await, Value::Null);
+    assert_eq!(
+        rpc.ok("admin_setRecoverMode", json!([true])).await,
+        Value::Null
+    );
+    assert_eq!(
+        rpc.ok("admin_setRecoverMode", json!([false])).await,
+        Value::Null
+    );
     let (code, _) = rpc.err("admin_setRecoverMode", json!(["yes"])).await;
     assert_eq!(code, -32602);
     assert_eq!(
@@ -172,7 +190,10 @@ async fn post_unsafe_payload_checks_the_block_hash() {
         );
         assert_eq!(keel_rpc::payload_block_hash(&env).unwrap(), hash);
         let r = rpc
-            .ok("admin_postUnsafePayload", json!([serde_json::to_value(&env).unwrap()]))
+            .ok(
+                "admin_postUnsafePayload",
+                json!([serde_json::to_value(&env).unwrap()]),
+            )
             .await;
         assert_eq!(r, Value::Null);
     }

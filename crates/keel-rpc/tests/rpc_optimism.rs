@@ -66,7 +66,10 @@ async fn output_at_block_errors_as_op_node() {
     let rpc = start(false, None, None).await;
     let (code, msg) = rpc.err("optimism_outputAtBlock", json!(["0x7"])).await;
     assert_eq!(code, -32000);
-    assert_eq!(msg, "failed to get L2 block ref with sync status: not found");
+    assert_eq!(
+        msg,
+        "failed to get L2 block ref with sync status: not found"
+    );
 
     // The node's output names another block: refused, not answered with a wrong root.
     let (code, msg) = rpc.err("optimism_outputAtBlock", json!(["0x1f5"])).await;

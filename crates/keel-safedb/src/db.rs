@@ -162,17 +162,15 @@ impl SafeDb {
     /// record of the same L1 number. Durable when it returns (op-node's `SafeHeadUpdated`,
     /// which also writes with sync).
     pub fn record(&self, l1: BlockId, safe_head: BlockId) -> Result<(), SafeDbError> {
-        let op = storage("record");
-        let txn = self.db.begin_write().map_err(|e| op(e.into()))?;
+        let op = || storage("record");
+        let txn = self.db.begin_write().map_err(|e| op()(e.into()))?;
         {
-            let mut table = txn
-                .open_table(RECORDS)
-                .map_err(|e| storage("record")(e.into()))?;
+            let mut table = txn.open_table(RECORDS).map_err(|e| op()(e.into()))?;
             table
                 .insert(l1.number, SafeHeadRecord { l1, safe_head }.row())
-                .map_err(|e| storage("record")(e.into()))?;
+                .map_err(|e| op()(e.into()))?;
         }
-        txn.commit().map_err(|e| storage("record")(e.into()))
+        txn.commit().map_err(|e| op()(e.into()))
     }
 
     /// The latest record at or before L1 block `l1_number`: the safe head in force once that
@@ -261,7 +259,10 @@ impl SafeDb {
         {
             let mut table = txn.open_table(RECORDS).map_err(|e| op()(e.into()))?;
             let mut first_stale = None;
-            for row in table.range(l1_origin_number..).map_err(|e| op()(e.into()))? {
+            for row in table
+                .range(l1_origin_number..)
+                .map_err(|e| op()(e.into()))?
+            {
                 let (k, v) = row.map_err(|e| op()(e.into()))?;
                 let record = SafeHeadRecord::from_row(k.value(), v.value());
                 if record.safe_head.number >= safe_head.number {

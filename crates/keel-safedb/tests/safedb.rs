@@ -254,8 +254,7 @@ fn another_programs_redb_file_is_refused() {
         let db = redb::Database::create(&path).unwrap();
         let txn = db.begin_write().unwrap();
         {
-            let def: redb::TableDefinition<'_, &str, &str> =
-                redb::TableDefinition::new("accounts");
+            let def: redb::TableDefinition<'_, &str, &str> = redb::TableDefinition::new("accounts");
             txn.open_table(def).unwrap().insert("a", "b").unwrap();
         }
         txn.commit().unwrap();
@@ -277,7 +276,10 @@ fn our_table_with_other_types_is_refused() {
         {
             let def: redb::TableDefinition<'_, &str, &str> =
                 redb::TableDefinition::new("keel_safedb_meta");
-            txn.open_table(def).unwrap().insert("format_version", "one").unwrap();
+            txn.open_table(def)
+                .unwrap()
+                .insert("format_version", "one")
+                .unwrap();
         }
         txn.commit().unwrap();
     }

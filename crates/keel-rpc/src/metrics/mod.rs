@@ -46,8 +46,8 @@ const DURATION_BUCKETS: [f64; 11] = [
 ];
 /// op-node's buckets for building time minus block time (may be negative), in seconds.
 const BUILDING_DIFF_BUCKETS: [f64; 22] = [
-    -10.0, -5.0, -2.5, -1.0, -0.5, -0.25, -0.1, -0.05, -0.025, -0.01, -0.005, 0.005, 0.01,
-    0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+    -10.0, -5.0, -2.5, -1.0, -0.5, -0.25, -0.1, -0.05, -0.025, -0.01, -0.005, 0.005, 0.01, 0.025,
+    0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 /// op-node's buckets for L1 reorg depths.
 const REORG_DEPTH_BUCKETS: [f64; 14] = [
@@ -287,9 +287,7 @@ impl Metrics {
 
     /// `derivation_idle`: 1 while the pipeline waits for new L1 data.
     pub fn set_derivation_idle(&self, idle: bool) {
-        self.inner
-            .derivation_idle
-            .set(if idle { 1.0 } else { 0.0 });
+        self.inner.derivation_idle.set(if idle { 1.0 } else { 0.0 });
     }
 
     /// `pipeline_resets_total` and `last_pipeline_resets_unix`.

@@ -7,9 +7,7 @@ use std::{collections::HashMap, net::SocketAddr, sync::Arc};
 use alloy_primitives::B256;
 use keel_derive::types::{L1BlockRef, L2BlockRef};
 use keel_protocol::{output_root::OutputRootV0, rollup_config::BlockId};
-use keel_rpc::{
-    Metrics, NodeApiError, RollupNodeApi, RpcServer, RpcServerConfig, SyncStatus,
-};
+use keel_rpc::{Metrics, NodeApiError, RollupNodeApi, RpcServer, RpcServerConfig, SyncStatus};
 use keel_safedb::SafeDb;
 use op_alloy_rpc_types_engine::OpExecutionPayloadEnvelope;
 use parking_lot::Mutex;
