@@ -45,15 +45,15 @@ impl TxData {
     /// Spec: protocol/derivation.md#batcher-transaction-format,
     /// protocol/ecotone/derivation.md#blob-encoding.
     pub fn blobs(&self) -> Result<Vec<Blob>, BlobError> {
-        self.frames
-            .iter()
-            .map(|f| {
-                let mut data = Vec::with_capacity(1 + f.encoded_len());
-                data.push(DERIVATION_VERSION_0);
-                f.encode_into(&mut data);
-                encode_blob(&data).map(|b| Blob::from(*b))
-            })
-            .collect()
+        // Blobs are 128 KiB: filled in place on the heap, never passed by value.
+        let mut blobs = vec![Blob::ZERO; self.frames.len()];
+        for (f, out) in self.frames.iter().zip(blobs.iter_mut()) {
+            let mut data = Vec::with_capacity(1 + f.encoded_len());
+            data.push(DERIVATION_VERSION_0);
+            f.encode_into(&mut data);
+            out.copy_from_slice(encode_blob(&data)?.as_slice());
+        }
+        Ok(blobs)
     }
 
     /// Total frame bytes carried (headers included).

@@ -334,8 +334,11 @@ impl ChannelManager {
     /// Transaction `id` failed (dropped, reverted, aborted): its frames go out again.
     pub fn tx_failed(&mut self, id: TxId) -> TxOutcome {
         match self.channels.iter_mut().find(|c| c.owns(id)) {
-            Some(c) if c.tx_failed(id) => TxOutcome::Recorded,
-            _ => TxOutcome::Unknown,
+            Some(c) => match c.tx_failed(id) {
+                true => TxOutcome::Recorded,
+                false => TxOutcome::Unknown,
+            },
+            None => TxOutcome::Unknown,
         }
     }
 

@@ -50,7 +50,11 @@ impl PreparedTx {
             DataAvailability::Blobs => {
                 let blobs = data.blobs().map_err(ServiceError::Blob)?;
                 let sidecar =
-                    BlobTransactionSidecar::try_from_blobs(blobs).map_err(ServiceError::Kzg)?;
+                    BlobTransactionSidecar::try_from_blobs_with_settings(
+                    blobs,
+                    c_kzg::ethereum_kzg_settings(0),
+                )
+                .map_err(ServiceError::Kzg)?;
                 let hashes = sidecar.versioned_hashes().collect();
                 Prepared::Blobs { sidecar, hashes }
             }

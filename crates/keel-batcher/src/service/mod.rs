@@ -13,7 +13,7 @@ mod sources;
 use alloy_primitives::B256;
 use keel_protocol::rollup_config::RollupConfig;
 
-pub use args::{BatcherArgs, run};
+pub use args::{BatcherArgs, parse_duration, run};
 pub use l1::{L1Submitter, PreparedTx, ReceiptInfo};
 pub use sources::{L2Source, RollupRpcSafeHead, RpcL2Source, SafeHeadSource};
 

@@ -86,12 +86,12 @@ pub struct RollupRpcSafeHead {
     provider: RootProvider,
 }
 
-#[derive(serde::Deserialize)]
+#[derive(Debug, serde::Deserialize)]
 struct SyncStatus {
     safe_l2: SyncRef,
 }
 
-#[derive(serde::Deserialize)]
+#[derive(Debug, serde::Deserialize)]
 struct SyncRef {
     hash: B256,
     number: u64,

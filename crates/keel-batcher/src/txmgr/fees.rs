@@ -257,10 +257,14 @@ mod tests {
         let new = cfg.bump(old, quote(GWEI, 20 * GWEI, None)).unwrap();
         assert_eq!(new.tip_cap, 1_100_000_000);
         assert_eq!(new.fee_cap, 41_100_000_000);
-        // Tip tripled, base flat: the new tip, the threshold fee cap.
+        // Tip tripled, base flat: the new tip; its fresh fee cap (23 gwei) is under the
+        // threshold (21 × 1.1), so the threshold.
         let new = cfg.bump(old, quote(3 * GWEI, 10 * GWEI, None)).unwrap();
         assert_eq!(new.tip_cap, 3 * GWEI);
-        assert_eq!(new.fee_cap, 23 * GWEI);
+        assert_eq!(new.fee_cap, 23_100_000_000);
+        // Both up: the fresh values.
+        let new = cfg.bump(old, quote(3 * GWEI, 20 * GWEI, None)).unwrap();
+        assert_eq!((new.tip_cap, new.fee_cap), (3 * GWEI, 43 * GWEI));
     }
 
     #[test]
