@@ -128,9 +128,7 @@ impl PendingChannel {
     pub(crate) fn timed_out_at(&self, l1_head: u64) -> bool {
         let incomplete = !(self.queued.is_empty() && self.pending.is_empty());
         match self.inclusion_range() {
-            Some((min, _)) => {
-                incomplete && l1_head.saturating_sub(min) >= self.channel_timeout
-            }
+            Some((min, _)) => incomplete && l1_head.saturating_sub(min) >= self.channel_timeout,
             None => false,
         }
     }

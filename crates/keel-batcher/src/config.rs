@@ -251,7 +251,10 @@ mod tests {
         let cfg = BatcherConfig::default();
         let r = rollup();
         let c = cfg.channel_config(&r, 999, 999);
-        assert_eq!((c.kind, c.algo), (BatchKind::Singular, CompressionAlgo::Zlib));
+        assert_eq!(
+            (c.kind, c.algo),
+            (BatchKind::Singular, CompressionAlgo::Zlib)
+        );
         assert_eq!(c.max_rlp_bytes, 10_000_000);
         // Delta at the head but the first block's origin is older: still singular.
         let c = cfg.channel_config(&r, 1000, 998);
@@ -293,13 +296,19 @@ mod tests {
             max_l1_tx_size: 24,
             ..Default::default()
         };
-        assert!(matches!(bad.validate(&r), Err(ConfigError::TxSize { size: 24, .. })));
+        assert!(matches!(
+            bad.validate(&r),
+            Err(ConfigError::TxSize { size: 24, .. })
+        ));
         let bad = BatcherConfig {
             data_availability: DataAvailability::Blobs,
             target_num_frames: 10,
             ..Default::default()
         };
-        assert!(matches!(bad.validate(&r), Err(ConfigError::TooManyBlobs { .. })));
+        assert!(matches!(
+            bad.validate(&r),
+            Err(ConfigError::TooManyBlobs { .. })
+        ));
         let bad = BatcherConfig {
             sub_safety_margin: 50,
             ..Default::default()

@@ -87,8 +87,15 @@ struct Anvil {
 async fn start_anvil(bin: &Path) -> Anvil {
     let mut child = Command::new(bin)
         .args([
-            "--host", "127.0.0.1", "--port", "0", "--hardfork", "prague", "--no-mining",
-            "--slots-in-an-epoch", "1",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--hardfork",
+            "prague",
+            "--no-mining",
+            "--slots-in-an-epoch",
+            "1",
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -287,7 +294,11 @@ async fn run(bin: &Path) {
         .iter()
         .map(|(h, b)| BatchBlock::from_op_block(&cfg, *h, b).unwrap().batch)
         .collect();
-    assert_eq!(expected.iter().map(|b| b.transactions.len()).sum::<usize>(), 8 + 3 + 2);
+    // n % 3 + 1 transfers in block n = 1..=8; deposits are not batched.
+    assert_eq!(
+        expected.iter().map(|b| b.transactions.len()).sum::<usize>(),
+        17
+    );
 
     for da in [DataAvailability::Calldata, DataAvailability::Blobs] {
         let l1 = L1Submitter::connect(anvil.url.parse().unwrap(), signer.clone())
@@ -328,17 +339,27 @@ async fn run(bin: &Path) {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let stats = service.manager().stats();
-        assert_eq!(stats.channels_closed, 1, "{da:?}");
+        assert!(stats.channels_closed >= 1, "{da:?}");
         assert_eq!(confirmed.len() as u64, stats.txs_built, "{da:?}");
         match da {
             // 400-byte transactions: several frames, one per transaction.
             DataAvailability::Calldata => assert!(stats.txs_built >= 2, "{stats:?}"),
-            // One blob tx with the channel's single frame.
-            DataAvailability::Blobs => assert_eq!(stats.txs_built, 1, "{stats:?}"),
+            // One blob per frame, at most two per transaction.
+            DataAvailability::Blobs => assert!(stats.txs_built >= 1, "{stats:?}"),
         }
         let last_l1 = confirmed.iter().map(|c| c.1).max().unwrap();
 
-        let got = read_back(&anvil.url, &cfg, signer.address(), first_l1, last_l1, da).await;
+        let hashes: Vec<B256> = blocks.iter().map(|(h, _)| *h).collect();
+        let got = read_back(
+            &anvil.url,
+            &cfg,
+            signer.address(),
+            first_l1,
+            last_l1,
+            da,
+            &hashes,
+        )
+        .await;
         assert_eq!(got.len(), 8, "{da:?}");
         for (g, e) in got.iter().zip(&expected) {
             assert_eq!(g.timestamp, e.timestamp, "{da:?}");
@@ -352,7 +373,8 @@ async fn run(bin: &Path) {
 }
 
 /// Reads L1 blocks `from..=to` as a verifier: retrieval, blobs from the beacon API, frames,
-/// channels, batches; returns the singular batches of the span batch found.
+/// channels, span batches (each checked against the parent hash and epoch it must extend);
+/// returns the blocks as singular batches.
 async fn read_back(
     url: &str,
     cfg: &RollupConfig,
@@ -360,6 +382,7 @@ async fn read_back(
     from: u64,
     to: u64,
     da: DataAvailability,
+    hashes: &[B256],
 ) -> Vec<SingleBatch> {
     let l1 = L1Client::new_http(url, L1Config::default()).unwrap();
     let beacon = BeaconClient::new(BeaconConfig {
@@ -386,29 +409,42 @@ async fn read_back(
         }
         let blobs = match hashes.is_empty() {
             true => vec![],
-            false => beacon.blobs(input.block_ref.timestamp, &hashes).await.unwrap(),
+            false => beacon
+                .blobs(input.block_ref.timestamp, &hashes)
+                .await
+                .unwrap(),
         };
         let resolved = retrieval::resolve(items, &blobs).unwrap();
         for data in resolved.data {
             frames.extend(parse_frames(&data).unwrap());
         }
     }
-    let channels = assemble_channels(&frames);
-    assert_eq!(channels.len(), 1);
-    let data = channels[0].data().expect("channel complete");
-    let (_, raw) = decompress(&data, 100_000_000, true).unwrap();
-    let (batches, err) = read_channel_batches(&raw, 100_000_000);
-    assert!(err.is_none(), "{err:?}");
-    let [Batch::Span(raw)] = batches.as_slice() else {
-        panic!("one span batch expected: {batches:?}");
-    };
-    // The span batch's checks bind it to the chain: parent = genesis, origin = last epoch.
-    assert_eq!(raw.parent_check().as_slice(), &cfg.genesis.l2.hash[..20]);
-    assert_eq!(raw.l1_origin_check().as_slice(), &B256::repeat_byte(0x42)[..20]);
-    assert_eq!(raw.block_count(), 8);
-    let span = raw
-        .to_span_batch(cfg.genesis.l2_time, cfg.block_time, cfg.l2_chain_id)
-        .unwrap();
-    span.to_singular_batches(|e| Some(B256::repeat_byte(0x40 + e as u8)), cfg.genesis.l2.hash)
-        .unwrap()
+    let mut out = Vec::new();
+    let mut parent = cfg.genesis.l2.hash;
+    for channel in assemble_channels(&frames) {
+        let data = channel.data().expect("channel complete");
+        let (_, raw) = decompress(&data, 100_000_000, true).unwrap();
+        let (batches, err) = read_channel_batches(&raw, 100_000_000);
+        assert!(err.is_none(), "{err:?}");
+        let [Batch::Span(raw)] = batches.as_slice() else {
+            panic!("one span batch per channel expected: {batches:?}");
+        };
+        // The span batch's checks bind it to the chain: its parent, its last epoch.
+        assert_eq!(raw.parent_check().as_slice(), &parent[..20]);
+        let span = raw
+            .to_span_batch(cfg.genesis.l2_time, cfg.block_time, cfg.l2_chain_id)
+            .unwrap();
+        let last_epoch = span.blocks.last().unwrap().epoch_num;
+        assert_eq!(
+            raw.l1_origin_check().as_slice(),
+            &B256::repeat_byte(0x40 + last_epoch as u8)[..20]
+        );
+        let singles = span
+            .to_singular_batches(|e| Some(B256::repeat_byte(0x40 + e as u8)), parent)
+            .unwrap();
+        let last = out.len() + singles.len();
+        parent = hashes[last - 1];
+        out.extend(singles);
+    }
+    out
 }

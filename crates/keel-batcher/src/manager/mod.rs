@@ -57,7 +57,9 @@ pub struct L1Head {
 pub enum AddBlockError {
     /// The block does not extend the chain held: the L2 chain reorganised. The manager has
     /// dropped its pending state; reload from [`ChannelManager::next_block_to_load`].
-    #[error("L2 reorg: block {number} has parent {parent}, expected {expected_number} ({expected})")]
+    #[error(
+        "L2 reorg: block {number} has parent {parent}, expected {expected_number} ({expected})"
+    )]
     Reorg {
         /// The block's number.
         number: u64,
@@ -193,9 +195,7 @@ impl ChannelManager {
     /// (a fresh start or a reset starts from the safe head + 1, so nothing safe is posted
     /// again and nothing is skipped). `None` before the safe head is known.
     pub fn next_block_to_load(&self) -> Option<u64> {
-        self.tip
-            .or(self.safe)
-            .map(|b| b.number.saturating_add(1))
+        self.tip.or(self.safe).map(|b| b.number.saturating_add(1))
     }
 
     /// Blocks held, queued or in unsafe channels.
@@ -207,7 +207,9 @@ impl ChannelManager {
 
     /// Whether frames are waiting to be handed out or transactions to be settled.
     pub fn is_idle(&self) -> bool {
-        self.queue.is_empty() && self.open.is_none() && self.channels.iter().all(|c| c.is_complete())
+        self.queue.is_empty()
+            && self.open.is_none()
+            && self.channels.iter().all(|c| c.is_complete())
     }
 
     /// Adds the next L2 block.
@@ -261,7 +263,11 @@ impl ChannelManager {
             self.reset();
             return true;
         }
-        while self.channels.front().is_some_and(|c| c.last_block().is_some_and(|n| n <= safe.number)) {
+        while self
+            .channels
+            .front()
+            .is_some_and(|c| c.last_block().is_some_and(|n| n <= safe.number))
+        {
             self.channels.pop_front();
         }
         if self
@@ -278,7 +284,11 @@ impl ChannelManager {
                 }
             }
         }
-        while self.queue.front().is_some_and(|b| b.id.number <= safe.number) {
+        while self
+            .queue
+            .front()
+            .is_some_and(|b| b.id.number <= safe.number)
+        {
             self.queue.pop_front();
         }
         false
@@ -296,7 +306,11 @@ impl ChannelManager {
     /// Closes channels the L1 head has timed out and rebuilds channels that can no longer
     /// land within `CHANNEL_TIMEOUT`.
     pub fn on_l1_head(&mut self, head: L1Head) {
-        if let Some(i) = self.channels.iter().position(|c| c.timed_out_at(head.number)) {
+        if let Some(i) = self
+            .channels
+            .iter()
+            .position(|c| c.timed_out_at(head.number))
+        {
             self.stats.channels_timed_out += 1;
             self.rebuild_from(i);
         }
@@ -305,7 +319,10 @@ impl ChannelManager {
     /// L1 blocks above `last_valid` were replaced: frames confirmed in them are queued again.
     /// Returns the number of transactions undone.
     pub fn on_l1_reorg(&mut self, last_valid: u64) -> usize {
-        self.channels.iter_mut().map(|c| c.l1_reorg(last_valid)).sum()
+        self.channels
+            .iter_mut()
+            .map(|c| c.l1_reorg(last_valid))
+            .sum()
     }
 
     /// L1 blocks holding confirmed batcher transactions of channels not yet safe; the I/O
@@ -319,11 +336,7 @@ impl ChannelManager {
 
     /// Channel `i` and everything after it go back to the block queue.
     fn rebuild_from(&mut self, i: usize) {
-        let mut blocks: Vec<BatchBlock> = self
-            .channels
-            .drain(i..)
-            .flat_map(|c| c.blocks)
-            .collect();
+        let mut blocks: Vec<BatchBlock> = self.channels.drain(i..).flat_map(|c| c.blocks).collect();
         if let Some(open) = self.open.take() {
             blocks.extend(open.blocks);
         }
@@ -350,7 +363,11 @@ impl ChannelManager {
         let Some(i) = self.channels.iter().position(|c| c.owns(id)) else {
             return TxOutcome::Unknown;
         };
-        match self.channels.get_mut(i).and_then(|c| c.tx_confirmed(id, at)) {
+        match self
+            .channels
+            .get_mut(i)
+            .and_then(|c| c.tx_confirmed(id, at))
+        {
             None => TxOutcome::Unknown,
             Some(Confirmation::InProgress) => TxOutcome::Recorded,
             Some(Confirmation::Complete) => TxOutcome::ChannelComplete,
@@ -422,7 +439,10 @@ impl ChannelManager {
             let Some(open) = self.open.as_mut() else {
                 break;
             };
-            match open.builder.add_block(block.batch.clone(), block.sequence_number) {
+            match open
+                .builder
+                .add_block(block.batch.clone(), block.sequence_number)
+            {
                 Ok(()) => {
                     open.blocks.push(block);
                     if open.builder.is_full() {
@@ -450,7 +470,11 @@ impl ChannelManager {
     ///
     /// Spec: protocol/derivation.md#batch-queue (a batch must land within
     /// `SEQUENCING_WINDOW_SIZE` of its epoch).
-    fn open_channel(&mut self, head: L1Head, first: &BatchBlock) -> Result<OpenChannel, ManagerError> {
+    fn open_channel(
+        &mut self,
+        head: L1Head,
+        first: &BatchBlock,
+    ) -> Result<OpenChannel, ManagerError> {
         let cfg = self
             .config
             .channel_config(&self.rollup, head.timestamp, first.l1_origin_time);
@@ -491,15 +515,22 @@ impl ChannelManager {
         match open.builder.output_frames() {
             Ok(frames) => {
                 self.stats.channels_closed += 1;
-                self.channels
-                    .push_back(PendingChannel::new(id, open.blocks, frames, open.channel_timeout));
+                self.channels.push_back(PendingChannel::new(
+                    id,
+                    open.blocks,
+                    frames,
+                    open.channel_timeout,
+                ));
                 Ok(())
             }
             Err(source) => {
                 for b in open.blocks.into_iter().rev() {
                     self.queue.push_front(b);
                 }
-                Err(ManagerError::Close { channel: id, source })
+                Err(ManagerError::Close {
+                    channel: id,
+                    source,
+                })
             }
         }
     }

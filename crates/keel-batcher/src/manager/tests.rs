@@ -67,7 +67,11 @@ fn block(fork: u8, n: u64, tx_len: usize) -> BatchBlock {
             epoch_num: epoch,
             epoch_hash: hash(0xee, epoch),
             timestamp: GENESIS_TIME + 2 * n,
-            transactions: if tx_len == 0 { vec![] } else { vec![noise(n, tx_len)] },
+            transactions: if tx_len == 0 {
+                vec![]
+            } else {
+                vec![noise(n, tx_len)]
+            },
         },
     }
 }
@@ -151,11 +155,22 @@ fn blocks_must_chain_and_a_reorg_resets_to_the_safe_head() {
         }
     );
     assert_eq!(m.pending_blocks(), 0);
-    assert_eq!(m.next_block_to_load(), Some(1), "restart after the safe head");
+    assert_eq!(
+        m.next_block_to_load(),
+        Some(1),
+        "restart after the safe head"
+    );
     assert_eq!(m.stats().l2_reorgs, 1);
     // A gap is refused the same way.
     let err = m.add_block(block(1, 2, 10)).unwrap_err();
-    assert!(matches!(err, AddBlockError::Reorg { number: 2, expected_number: 1, .. }));
+    assert!(matches!(
+        err,
+        AddBlockError::Reorg {
+            number: 2,
+            expected_number: 1,
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -174,12 +189,20 @@ fn channel_closes_at_target_size_into_one_frame_per_tx() {
     // in the open channel, which is not full yet.
     let posted = decode(&txs);
     assert!(posted.len() >= 9, "{}", posted.len());
-    assert_eq!(posted, (1..=posted.len() as u64).map(|n| block(1, n, 300).batch).collect::<Vec<_>>());
+    assert_eq!(
+        posted,
+        (1..=posted.len() as u64)
+            .map(|n| block(1, n, 300).batch)
+            .collect::<Vec<_>>()
+    );
     // Flushing posts the rest.
     while let Some(tx) = m.flush(head(1)).unwrap() {
         txs.push(tx);
     }
-    assert_eq!(decode(&txs), (1..=12).map(|n| block(1, n, 300).batch).collect::<Vec<_>>());
+    assert_eq!(
+        decode(&txs),
+        (1..=12).map(|n| block(1, n, 300).batch).collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -194,7 +217,10 @@ fn channel_waits_for_max_duration() {
     m.add_block(block(1, 2, 10)).unwrap();
     assert_eq!(m.next_tx_data(head(14)).unwrap(), None);
     let tx = m.next_tx_data(head(15)).unwrap().expect("duration reached");
-    assert_eq!(decode(&[tx]), vec![block(1, 1, 10).batch, block(1, 2, 10).batch]);
+    assert_eq!(
+        decode(&[tx]),
+        vec![block(1, 1, 10).batch, block(1, 2, 10).batch]
+    );
 }
 
 #[test]
@@ -222,13 +248,25 @@ fn blob_txs_carry_several_frames_and_calldata_one() {
     let tx = m.next_tx_data(head(1)).unwrap().expect("full channel");
     assert_eq!(tx.frames.len(), 3);
     assert_eq!(tx.blobs().unwrap().len(), 3);
-    assert!(tx.frames.iter().all(|f| f.encoded_len() <= crate::config::MAX_BLOB_FRAME_SIZE));
-    assert_eq!(tx.frames.iter().map(|f| f.number).collect::<Vec<_>>(), [0, 1, 2]);
+    assert!(
+        tx.frames
+            .iter()
+            .all(|f| f.encoded_len() <= crate::config::MAX_BLOB_FRAME_SIZE)
+    );
+    assert_eq!(
+        tx.frames.iter().map(|f| f.number).collect::<Vec<_>>(),
+        [0, 1, 2]
+    );
     let mut txs = vec![tx];
     while let Some(tx) = m.flush(head(1)).unwrap() {
         txs.push(tx);
     }
-    assert_eq!(decode(&txs), (1..=40).map(|n| block(1, n, 10_000).batch).collect::<Vec<_>>());
+    assert_eq!(
+        decode(&txs),
+        (1..=40)
+            .map(|n| block(1, n, 10_000).batch)
+            .collect::<Vec<_>>()
+    );
 }
 
 /// Blocks 1..=4 of 300 bytes in a channel of 1 frame per tx, frames of 300 bytes: several
@@ -272,11 +310,24 @@ fn confirmed_channel_is_kept_until_safe_then_pruned() {
     let (mut m, txs) = multi_frame();
     let last = txs.len() - 1;
     for (i, tx) in txs.iter().enumerate() {
-        let at = BlockId { hash: hash(0xaa, 50), number: 50 };
-        let expect = if i == last { TxOutcome::ChannelComplete } else { TxOutcome::Recorded };
+        let at = BlockId {
+            hash: hash(0xaa, 50),
+            number: 50,
+        };
+        let expect = if i == last {
+            TxOutcome::ChannelComplete
+        } else {
+            TxOutcome::Recorded
+        };
         assert_eq!(m.tx_confirmed(tx.id, at), expect);
     }
-    assert_eq!(m.confirmed_inclusions(), vec![BlockId { hash: hash(0xaa, 50), number: 50 }]);
+    assert_eq!(
+        m.confirmed_inclusions(),
+        vec![BlockId {
+            hash: hash(0xaa, 50),
+            number: 50
+        }]
+    );
     assert!(m.is_idle());
     assert!(!m.on_safe_head(safe(3)));
     assert_eq!(m.pending_blocks(), 4, "block 4 still unsafe: channel kept");
@@ -289,11 +340,35 @@ fn confirmed_channel_is_kept_until_safe_then_pruned() {
 #[test]
 fn l1_reorg_requeues_frames_confirmed_in_dropped_blocks() {
     let (mut m, txs) = multi_frame();
-    m.tx_confirmed(txs[0].id, BlockId { hash: hash(0xaa, 50), number: 50 });
-    m.tx_confirmed(txs[1].id, BlockId { hash: hash(0xaa, 51), number: 51 });
-    m.tx_confirmed(txs[2].id, BlockId { hash: hash(0xaa, 52), number: 52 });
+    m.tx_confirmed(
+        txs[0].id,
+        BlockId {
+            hash: hash(0xaa, 50),
+            number: 50,
+        },
+    );
+    m.tx_confirmed(
+        txs[1].id,
+        BlockId {
+            hash: hash(0xaa, 51),
+            number: 51,
+        },
+    );
+    m.tx_confirmed(
+        txs[2].id,
+        BlockId {
+            hash: hash(0xaa, 52),
+            number: 52,
+        },
+    );
     assert_eq!(m.on_l1_reorg(50), 2);
-    assert_eq!(m.confirmed_inclusions(), vec![BlockId { hash: hash(0xaa, 50), number: 50 }]);
+    assert_eq!(
+        m.confirmed_inclusions(),
+        vec![BlockId {
+            hash: hash(0xaa, 50),
+            number: 50
+        }]
+    );
     let again = m.next_tx_data(head(53)).unwrap().unwrap();
     assert_eq!(again.frames, txs[1].frames);
     let again = m.next_tx_data(head(53)).unwrap().unwrap();
@@ -307,13 +382,28 @@ fn channel_timed_out_on_l1_is_rebuilt_with_later_blocks() {
     m.add_block(block(1, 5, 10)).unwrap();
     let later = m.flush(head(1)).unwrap().unwrap();
     assert_ne!(later.channel_id, txs[0].channel_id);
-    m.tx_confirmed(txs[0].id, BlockId { hash: hash(0xaa, 100), number: 100 });
+    m.tx_confirmed(
+        txs[0].id,
+        BlockId {
+            hash: hash(0xaa, 100),
+            number: 100,
+        },
+    );
     // Channel timeout 10: a frame 10 blocks after the first is too late.
-    let out = m.tx_confirmed(txs[1].id, BlockId { hash: hash(0xaa, 110), number: 110 });
+    let out = m.tx_confirmed(
+        txs[1].id,
+        BlockId {
+            hash: hash(0xaa, 110),
+            number: 110,
+        },
+    );
     assert_eq!(out, TxOutcome::ChannelTimedOut);
     assert_eq!(m.stats().channels_timed_out, 1);
     // Both channels' in-flight payloads are forgotten.
-    assert_eq!(m.tx_confirmed(later.id, BlockId::default()), TxOutcome::Unknown);
+    assert_eq!(
+        m.tx_confirmed(later.id, BlockId::default()),
+        TxOutcome::Unknown
+    );
     assert_eq!(m.tx_failed(txs[2].id), TxOutcome::Unknown);
     // Blocks 1..=5 go out again, in order, in new channels.
     let mut again = Vec::new();
@@ -330,7 +420,13 @@ fn channel_timed_out_on_l1_is_rebuilt_with_later_blocks() {
 #[test]
 fn channel_that_cannot_finish_in_time_is_rebuilt_on_l1_head() {
     let (mut m, txs) = multi_frame();
-    m.tx_confirmed(txs[0].id, BlockId { hash: hash(0xaa, 100), number: 100 });
+    m.tx_confirmed(
+        txs[0].id,
+        BlockId {
+            hash: hash(0xaa, 100),
+            number: 100,
+        },
+    );
     m.on_l1_head(head(109));
     assert_eq!(m.stats().channels_timed_out, 0);
     m.on_l1_head(head(110));
@@ -349,7 +445,10 @@ fn safe_blocks_are_never_posted() {
     // Another batcher (or an earlier run) got blocks up to 3 safe.
     assert!(!m.on_safe_head(safe(3)));
     let tx = m.flush(head(1)).unwrap().unwrap();
-    assert_eq!(decode(&[tx]), (4..=6).map(|n| block(1, n, 10).batch).collect::<Vec<_>>());
+    assert_eq!(
+        decode(&[tx]),
+        (4..=6).map(|n| block(1, n, 10).batch).collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -358,7 +457,13 @@ fn safe_head_on_another_chain_or_past_the_tip_resets() {
     for n in 1..=4 {
         m.add_block(block(1, n, 10)).unwrap();
     }
-    assert!(m.on_safe_head(BlockId { hash: hash(7, 2), number: 2 }), "hash differs");
+    assert!(
+        m.on_safe_head(BlockId {
+            hash: hash(7, 2),
+            number: 2
+        }),
+        "hash differs"
+    );
     assert_eq!(m.pending_blocks(), 0);
     assert_eq!(m.next_block_to_load(), Some(3));
     let mut m = manager(small_calldata());
@@ -398,7 +503,10 @@ fn span_batches_and_brotli_after_delta_and_fjord() {
     let tx = m.flush(head(1)).unwrap().unwrap();
     let frames = parse_frames(&tx.calldata()).unwrap();
     let data: Vec<u8> = frames.iter().flat_map(|f| f.data.to_vec()).collect();
-    assert_eq!(keel_protocol::compression::detect(&data, true).unwrap(), CompressionAlgo::Brotli);
+    assert_eq!(
+        keel_protocol::compression::detect(&data, true).unwrap(),
+        CompressionAlgo::Brotli
+    );
     let (_, raw) = decompress(&data, 100_000_000, true).unwrap();
     let (batches, err) = read_channel_batches(&raw, 100_000_000);
     assert!(err.is_none());

@@ -30,13 +30,25 @@ pub struct BatcherArgs {
     #[arg(long = "rollup.config", env = "OP_BATCHER_ROLLUP_CONFIG")]
     pub rollup_config: Option<PathBuf>,
     /// Batcher private key, hex.
-    #[arg(long = "private-key", env = "OP_BATCHER_PRIVATE_KEY", hide_env_values = true)]
+    #[arg(
+        long = "private-key",
+        env = "OP_BATCHER_PRIVATE_KEY",
+        hide_env_values = true
+    )]
     pub private_key: String,
     /// Close a channel after this many L1 blocks; 0 = only when full.
-    #[arg(long = "max-channel-duration", env = "OP_BATCHER_MAX_CHANNEL_DURATION", default_value_t = 0)]
+    #[arg(
+        long = "max-channel-duration",
+        env = "OP_BATCHER_MAX_CHANNEL_DURATION",
+        default_value_t = 0
+    )]
     pub max_channel_duration: u64,
     /// Frames per channel (with blobs, also blobs per transaction).
-    #[arg(long = "target-num-frames", env = "OP_BATCHER_TARGET_NUM_FRAMES", default_value_t = 1)]
+    #[arg(
+        long = "target-num-frames",
+        env = "OP_BATCHER_TARGET_NUM_FRAMES",
+        default_value_t = 1
+    )]
     pub target_num_frames: usize,
     /// Largest calldata transaction, in bytes.
     #[arg(long = "max-l1-tx-size-bytes", env = "OP_BATCHER_MAX_L1_TX_SIZE_BYTES", default_value_t = DEFAULT_MAX_L1_TX_SIZE)]
@@ -48,19 +60,35 @@ pub struct BatcherArgs {
     #[arg(long = "poll-interval", env = "OP_BATCHER_POLL_INTERVAL", default_value = "6s", value_parser = parse_duration)]
     pub poll_interval: Duration,
     /// Confirmations before a batcher transaction counts.
-    #[arg(long = "num-confirmations", env = "OP_BATCHER_NUM_CONFIRMATIONS", default_value_t = 10)]
+    #[arg(
+        long = "num-confirmations",
+        env = "OP_BATCHER_NUM_CONFIRMATIONS",
+        default_value_t = 10
+    )]
     pub num_confirmations: u64,
     /// Time without inclusion before re-publishing with higher fees.
     #[arg(long = "resubmission-timeout", env = "OP_BATCHER_RESUBMISSION_TIMEOUT", default_value = "48s", value_parser = parse_duration)]
     pub resubmission_timeout: Duration,
     /// L1 blocks of margin before the channel timeout and the sequencing window's end.
-    #[arg(long = "sub-safety-margin", env = "OP_BATCHER_SUB_SAFETY_MARGIN", default_value_t = 10)]
+    #[arg(
+        long = "sub-safety-margin",
+        env = "OP_BATCHER_SUB_SAFETY_MARGIN",
+        default_value_t = 10
+    )]
     pub sub_safety_margin: u64,
     /// `nonce too low` answers, with nothing mined, before giving a transaction up.
-    #[arg(long = "safe-abort-nonce-too-low-count", env = "OP_BATCHER_SAFE_ABORT_NONCE_TOO_LOW_COUNT", default_value_t = 3)]
+    #[arg(
+        long = "safe-abort-nonce-too-low-count",
+        env = "OP_BATCHER_SAFE_ABORT_NONCE_TOO_LOW_COUNT",
+        default_value_t = 3
+    )]
     pub safe_abort_nonce_too_low_count: u32,
     /// A fee bump may not pass this multiple of the current suggestion.
-    #[arg(long = "fee-limit-multiplier", env = "OP_BATCHER_FEE_LIMIT_MULTIPLIER", default_value_t = 5)]
+    #[arg(
+        long = "fee-limit-multiplier",
+        env = "OP_BATCHER_FEE_LIMIT_MULTIPLIER",
+        default_value_t = 5
+    )]
     pub fee_limit_multiplier: u64,
 }
 
@@ -201,24 +229,42 @@ mod tests {
     fn op_batcher_flag_names_parse() {
         let cli = Cli::try_parse_from([
             "keel",
-            "--l1-eth-rpc", "http://l1:8545",
-            "--l2-eth-rpc", "http://l2:8545",
-            "--rollup-rpc", "http://node:9545",
-            "--private-key", "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
-            "--max-channel-duration", "25",
-            "--target-num-frames", "6",
-            "--data-availability-type", "blobs",
-            "--poll-interval", "500ms",
-            "--num-confirmations", "4",
-            "--resubmission-timeout", "2m",
-            "--sub-safety-margin", "6",
+            "--l1-eth-rpc",
+            "http://l1:8545",
+            "--l2-eth-rpc",
+            "http://l2:8545",
+            "--rollup-rpc",
+            "http://node:9545",
+            "--private-key",
+            "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
+            "--max-channel-duration",
+            "25",
+            "--target-num-frames",
+            "6",
+            "--data-availability-type",
+            "blobs",
+            "--poll-interval",
+            "500ms",
+            "--num-confirmations",
+            "4",
+            "--resubmission-timeout",
+            "2m",
+            "--sub-safety-margin",
+            "6",
         ])
         .unwrap();
         let a = cli.args;
         assert_eq!(a.poll_interval, Duration::from_millis(500));
         let c = a.batcher_config();
         assert_eq!(c.data_availability, DataAvailability::Blobs);
-        assert_eq!((c.max_channel_duration, c.target_num_frames, c.sub_safety_margin), (25, 6, 6));
+        assert_eq!(
+            (
+                c.max_channel_duration,
+                c.target_num_frames,
+                c.sub_safety_margin
+            ),
+            (25, 6, 6)
+        );
         assert_eq!(c.max_l1_tx_size, 120_000);
         let s = a.send_config();
         assert_eq!((s.num_confirmations, s.resubmission_timeout), (4, 120));

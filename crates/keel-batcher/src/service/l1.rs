@@ -4,8 +4,7 @@ use alloy_consensus::{
     SignableTransaction, TxEip1559, TxEip4844, TxEip4844Variant, TxEip4844WithSidecar, TxEnvelope,
 };
 use alloy_eips::{
-    eip2718::Encodable2718, eip4844::BlobTransactionSidecar,
-    eip7594::BlobTransactionSidecarVariant,
+    eip2718::Encodable2718, eip4844::BlobTransactionSidecar, eip7594::BlobTransactionSidecarVariant,
 };
 use alloy_network::TxSignerSync;
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256};
@@ -49,8 +48,7 @@ impl PreparedTx {
             DataAvailability::Calldata => Prepared::Calldata(Bytes::from(data.calldata())),
             DataAvailability::Blobs => {
                 let blobs = data.blobs().map_err(ServiceError::Blob)?;
-                let sidecar =
-                    BlobTransactionSidecar::try_from_blobs_with_settings(
+                let sidecar = BlobTransactionSidecar::try_from_blobs_with_settings(
                     blobs,
                     c_kzg::ethereum_kzg_settings(0),
                 )
@@ -203,7 +201,10 @@ impl L1Submitter {
             number: block.header.number,
             timestamp: block.header.timestamp,
         };
-        Ok((head, block.header.base_fee_per_gas.unwrap_or_default().into()))
+        Ok((
+            head,
+            block.header.base_fee_per_gas.unwrap_or_default().into(),
+        ))
     }
 
     /// The hash of L1 block `number`, if it exists.

@@ -175,7 +175,11 @@ impl<L2: L2Source, S: SafeHeadSource> BatcherService<L2, S> {
         for inc in self.manager.confirmed_inclusions() {
             if self.l1.block_hash(inc.number).await? != Some(inc.hash) {
                 report.l1_reorged_txs = self.manager.on_l1_reorg(inc.number.saturating_sub(1));
-                tracing::warn!(block = inc.number, txs = report.l1_reorged_txs, "L1 reorg dropped batcher transactions");
+                tracing::warn!(
+                    block = inc.number,
+                    txs = report.l1_reorged_txs,
+                    "L1 reorg dropped batcher transactions"
+                );
                 break;
             }
         }

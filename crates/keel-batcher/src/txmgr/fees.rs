@@ -144,7 +144,12 @@ impl FeeConfig {
             Some(old_blob) => {
                 let base = q.blob_base_fee.ok_or(FeeError::NoBlobBaseFee)?;
                 let v = bumped(old_blob, true).max(base);
-                check("blob fee cap", v, self.blob_fee_cap(base).saturating_mul(m), m)?;
+                check(
+                    "blob fee cap",
+                    v,
+                    self.blob_fee_cap(base).saturating_mul(m),
+                    m,
+                )?;
                 Some(v)
             }
         };
@@ -175,7 +180,12 @@ pub fn fee_cap(base_fee: u128, tip: u128) -> u128 {
 
 /// `ceil(x × (100 + bump) / 100)`, and at least `x + 1` (op-service `calcThresholdValue`).
 pub fn bumped(x: u128, blob: bool) -> u128 {
-    let pct = 100 + if blob { BLOB_PRICE_BUMP_PERCENT } else { PRICE_BUMP_PERCENT };
+    let pct = 100
+        + if blob {
+            BLOB_PRICE_BUMP_PERCENT
+        } else {
+            PRICE_BUMP_PERCENT
+        };
     x.saturating_mul(pct).saturating_add(99) / 100
 }
 
@@ -213,16 +223,32 @@ mod tests {
     #[test]
     fn initial_fees_are_tip_plus_twice_base_fee() {
         let cfg = FeeConfig::default();
-        let f = cfg.initial(quote(2 * GWEI, 30 * GWEI, Some(3)), false).unwrap();
-        assert_eq!(f, TxFees { tip_cap: 2 * GWEI, fee_cap: 62 * GWEI, blob_fee_cap: None });
+        let f = cfg
+            .initial(quote(2 * GWEI, 30 * GWEI, Some(3)), false)
+            .unwrap();
+        assert_eq!(
+            f,
+            TxFees {
+                tip_cap: 2 * GWEI,
+                fee_cap: 62 * GWEI,
+                blob_fee_cap: None
+            }
+        );
         // Blob: twice the blob base fee, floored at 1 gwei.
         let f = cfg.initial(quote(GWEI, 10, Some(3)), true).unwrap();
         assert_eq!(f.blob_fee_cap, Some(GWEI));
         let f = cfg.initial(quote(GWEI, 10, Some(7 * GWEI)), true).unwrap();
         assert_eq!(f.blob_fee_cap, Some(14 * GWEI));
-        assert_eq!(cfg.initial(quote(GWEI, 10, None), true), Err(FeeError::NoBlobBaseFee));
+        assert_eq!(
+            cfg.initial(quote(GWEI, 10, None), true),
+            Err(FeeError::NoBlobBaseFee)
+        );
         // Minimums apply.
-        let cfg = FeeConfig { min_tip: 3 * GWEI, min_base_fee: 5 * GWEI, ..cfg };
+        let cfg = FeeConfig {
+            min_tip: 3 * GWEI,
+            min_base_fee: 5 * GWEI,
+            ..cfg
+        };
         let f = cfg.initial(quote(GWEI, GWEI, None), false).unwrap();
         assert_eq!((f.tip_cap, f.fee_cap), (3 * GWEI, 13 * GWEI));
     }
@@ -270,9 +296,13 @@ mod tests {
     #[test]
     fn blob_bump_doubles_every_cap() {
         let cfg = FeeConfig::default();
-        let old = cfg.initial(quote(GWEI, 10 * GWEI, Some(2 * GWEI)), true).unwrap();
+        let old = cfg
+            .initial(quote(GWEI, 10 * GWEI, Some(2 * GWEI)), true)
+            .unwrap();
         assert_eq!(old.blob_fee_cap, Some(4 * GWEI));
-        let new = cfg.bump(old, quote(GWEI, 10 * GWEI, Some(2 * GWEI))).unwrap();
+        let new = cfg
+            .bump(old, quote(GWEI, 10 * GWEI, Some(2 * GWEI)))
+            .unwrap();
         assert_eq!(new.tip_cap, 2 * GWEI);
         assert_eq!(new.fee_cap, 42 * GWEI);
         assert_eq!(new.blob_fee_cap, Some(8 * GWEI));
@@ -295,7 +325,9 @@ mod tests {
         };
         // 1 gwei × 1.1^n passes 5 gwei after 17 bumps (1.1^17 = 5.05).
         assert_eq!(bumps, 16);
-        assert!(matches!(err, FeeError::OverLimit { what: "tip cap", limit, .. } if limit == 5 * GWEI));
+        assert!(
+            matches!(err, FeeError::OverLimit { what: "tip cap", limit, .. } if limit == 5 * GWEI)
+        );
     }
 
     #[test]

@@ -293,7 +293,11 @@ mod tests {
         s.on_published(FEES, h1, PublishResult::Accepted(h1), 1000);
         assert_eq!(s.next(1047, 14), SendDecision::Wait);
         assert_eq!(s.next(1048, 14), SendDecision::Bump(FEES));
-        let bumped = TxFees { tip_cap: 2, fee_cap: 4, blob_fee_cap: None };
+        let bumped = TxFees {
+            tip_cap: 2,
+            fee_cap: 4,
+            blob_fee_cap: None,
+        };
         let h2 = B256::repeat_byte(2);
         s.on_published(bumped, h2, PublishResult::Accepted(h2), 1048);
         assert_eq!(s.hashes(), &[h1, h2]);
@@ -335,10 +339,16 @@ mod tests {
         let mut s = SendState::new(cfg(), 0, FEES);
         let h = B256::repeat_byte(1);
         for i in 0..3 {
-            assert_ne!(s.next(i, 0), SendDecision::Abort(AbortReason::NonceTooLow(3)));
+            assert_ne!(
+                s.next(i, 0),
+                SendDecision::Abort(AbortReason::NonceTooLow(3))
+            );
             s.on_published(FEES, h, PublishResult::NonceTooLow, i);
         }
-        assert_eq!(s.next(3, 0), SendDecision::Abort(AbortReason::NonceTooLow(3)));
+        assert_eq!(
+            s.next(3, 0),
+            SendDecision::Abort(AbortReason::NonceTooLow(3))
+        );
         // The same answers, but an earlier version turned out mined: it confirms instead.
         let mut s = SendState::new(cfg(), 0, FEES);
         s.on_published(FEES, h, PublishResult::Accepted(h), 0);
@@ -352,7 +362,12 @@ mod tests {
     #[test]
     fn refusal_aborts_a_never_pooled_tx_and_revert_aborts() {
         let mut s = SendState::new(cfg(), 0, FEES);
-        s.on_published(FEES, B256::ZERO, PublishResult::Other("insufficient funds".into()), 0);
+        s.on_published(
+            FEES,
+            B256::ZERO,
+            PublishResult::Other("insufficient funds".into()),
+            0,
+        );
         assert_eq!(s.next(0, 0), SendDecision::Abort(AbortReason::Refused));
         let mut s = SendState::new(cfg(), 0, FEES);
         s.on_bump_failed();
@@ -364,10 +379,22 @@ mod tests {
 
     #[test]
     fn classify_geth_messages() {
-        assert_eq!(classify_send_error("nonce too low: next nonce 5, tx nonce 4"), PublishResult::NonceTooLow);
-        assert_eq!(classify_send_error("already known"), PublishResult::AlreadyKnown);
-        assert_eq!(classify_send_error("replacement transaction underpriced"), PublishResult::Underpriced);
-        assert_eq!(classify_send_error("address already reserved"), PublishResult::Underpriced);
+        assert_eq!(
+            classify_send_error("nonce too low: next nonce 5, tx nonce 4"),
+            PublishResult::NonceTooLow
+        );
+        assert_eq!(
+            classify_send_error("already known"),
+            PublishResult::AlreadyKnown
+        );
+        assert_eq!(
+            classify_send_error("replacement transaction underpriced"),
+            PublishResult::Underpriced
+        );
+        assert_eq!(
+            classify_send_error("address already reserved"),
+            PublishResult::Underpriced
+        );
         assert_eq!(
             classify_send_error("insufficient funds for gas * price + value"),
             PublishResult::Other("insufficient funds for gas * price + value".into())
