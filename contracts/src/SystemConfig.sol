@@ -77,23 +77,37 @@ contract SystemConfig {
         _;
     }
 
-    /// @notice Sets the initial values; emits no `ConfigUpdate`.
-    constructor(
-        address _owner,
-        address _batcher,
-        uint32 _basefeeScalar,
-        uint32 _blobbasefeeScalar,
-        uint64 _gasLimit,
-        address _unsafeBlockSigner
-    ) {
-        if (_gasLimit < MINIMUM_GAS_LIMIT || _gasLimit > MAXIMUM_GAS_LIMIT) revert InvalidParameter();
+    /// @notice The initial values (the L2 genesis system config).
+    struct InitialConfig {
+        address batcher;
+        uint32 basefeeScalar;
+        uint32 blobbasefeeScalar;
+        uint64 gasLimit;
+        uint32 eip1559Denominator;
+        uint32 eip1559Elasticity;
+        uint32 operatorFeeScalar;
+        uint64 operatorFeeConstant;
+        uint64 minBaseFee;
+        uint16 daFootprintGasScalar;
+    }
+
+    /// @notice Sets the initial values; emits no `ConfigUpdate` (the rollup config carries
+    ///         the genesis system config).
+    constructor(address _owner, address _unsafeBlockSigner, InitialConfig memory _cfg) {
+        if (_cfg.gasLimit < MINIMUM_GAS_LIMIT || _cfg.gasLimit > MAXIMUM_GAS_LIMIT) revert InvalidParameter();
         owner = _owner;
-        batcherHash = bytes32(uint256(uint160(_batcher)));
-        basefeeScalar_ = _basefeeScalar;
-        blobbasefeeScalar_ = _blobbasefeeScalar;
-        scalar = _ecotoneScalar(_basefeeScalar, _blobbasefeeScalar);
-        gasLimit_ = _gasLimit;
         unsafeBlockSigner = _unsafeBlockSigner;
+        batcherHash = bytes32(uint256(uint160(_cfg.batcher)));
+        basefeeScalar_ = _cfg.basefeeScalar;
+        blobbasefeeScalar_ = _cfg.blobbasefeeScalar;
+        scalar = _ecotoneScalar(_cfg.basefeeScalar, _cfg.blobbasefeeScalar);
+        gasLimit_ = _cfg.gasLimit;
+        eip1559Denominator_ = _cfg.eip1559Denominator;
+        eip1559Elasticity_ = _cfg.eip1559Elasticity;
+        operatorFeeScalar_ = _cfg.operatorFeeScalar;
+        operatorFeeConstant_ = _cfg.operatorFeeConstant;
+        minBaseFee_ = _cfg.minBaseFee;
+        daFootprintGasScalar_ = _cfg.daFootprintGasScalar;
     }
 
     /// @notice Moves ownership to `_newOwner`.
