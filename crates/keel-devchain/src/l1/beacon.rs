@@ -144,7 +144,11 @@ pub fn route(chain: &L1Chain, path: &str, query: Option<&str>) -> Response<Full<
             with_blobs(chain, id, |_, blobs| {
                 let list: Vec<Value> = blobs
                     .into_iter()
-                    .filter(|b| wanted.as_ref().is_none_or(|w| w.contains(&b.versioned_hash)))
+                    .filter(|b| {
+                        wanted
+                            .as_ref()
+                            .is_none_or(|w| w.contains(&b.versioned_hash))
+                    })
                     .map(|b| json!(b.blob))
                     .collect();
                 ok(Value::Array(list))
@@ -202,7 +206,10 @@ fn with_blobs(
         return error(StatusCode::NOT_FOUND, "no block at this slot");
     };
     let Some(sidecars) = chain.blob_sidecars(block.number()) else {
-        return error(StatusCode::NOT_FOUND, "blobs of this block are no longer kept");
+        return error(
+            StatusCode::NOT_FOUND,
+            "blobs of this block are no longer kept",
+        );
     };
     f(block, flatten(&sidecars))
 }
@@ -242,7 +249,11 @@ fn parse_list<T>(
         }
         let list = out.get_or_insert_with(Vec::new);
         // Clients percent-encode the commas.
-        for item in v.split([',']).flat_map(|s| s.split("%2C")).flat_map(|s| s.split("%2c")) {
+        for item in v
+            .split([','])
+            .flat_map(|s| s.split("%2C"))
+            .flat_map(|s| s.split("%2c"))
+        {
             if item.is_empty() {
                 continue;
             }
@@ -263,7 +274,10 @@ fn ok(data: Value) -> Response<Full<HttpBytes>> {
 }
 
 fn error(status: StatusCode, message: &str) -> Response<Full<HttpBytes>> {
-    respond(status, &json!({ "code": status.as_u16(), "message": message }))
+    respond(
+        status,
+        &json!({ "code": status.as_u16(), "message": message }),
+    )
 }
 
 fn respond(status: StatusCode, body: &Value) -> Response<Full<HttpBytes>> {

@@ -156,8 +156,11 @@ pub fn mine(
     let number = parent.number.saturating_add(1);
     let prev_randao = prev_randao(parent);
 
-    let factory =
-        EthBlockExecutorFactory::new(AlloyReceiptBuilder::default(), L1Spec, EthEvmFactory::default());
+    let factory = EthBlockExecutorFactory::new(
+        AlloyReceiptBuilder::default(),
+        L1Spec,
+        EthEvmFactory::default(),
+    );
     let mut state = parent_state.clone();
     let mut transactions = Vec::new();
     let mut sidecars = Vec::new();
@@ -202,7 +205,9 @@ pub fn mine(
             if inner.gas_limit() > gas_left
                 || blobs > blob_gas_left
                 || inner.max_fee_per_gas() < u128::from(base_fee)
-                || inner.max_fee_per_blob_gas().is_some_and(|cap| cap < blob_fee)
+                || inner
+                    .max_fee_per_blob_gas()
+                    .is_some_and(|cap| cap < blob_fee)
             {
                 continue;
             }

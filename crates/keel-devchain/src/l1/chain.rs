@@ -215,7 +215,9 @@ impl L1Chain {
 
     /// The block with hash `hash`.
     pub fn block_by_hash(&self, hash: &B256) -> Option<&Arc<L1Block>> {
-        self.by_hash.get(hash).and_then(|n| self.block_by_number(*n))
+        self.by_hash
+            .get(hash)
+            .and_then(|n| self.block_by_number(*n))
     }
 
     /// The block a number or tag names. `pending` is the head (blocks are mined on

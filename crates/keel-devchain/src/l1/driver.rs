@@ -11,7 +11,11 @@ pub async fn run(chain: SharedL1Chain) {
     loop {
         let (genesis, block_time, head_time) = {
             let c = chain.read();
-            (c.genesis_time(), c.config().block_time, c.head().header.timestamp)
+            (
+                c.genesis_time(),
+                c.config().block_time,
+                c.head().header.timestamp,
+            )
         };
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)

@@ -11,7 +11,7 @@ use alloy_eips::{
     eip7251::{CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS, CONSOLIDATION_REQUEST_PREDEPLOY_CODE},
     eip7685::EMPTY_REQUESTS_HASH,
 };
-use alloy_evm::{Evm, EvmEnv, EvmFactory, EthEvmFactory};
+use alloy_evm::{EthEvmFactory, Evm, EvmEnv, EvmFactory};
 use alloy_primitives::{Address, B64, B256, Bytes, TxKind, U256};
 use alloy_sol_types::SolValue;
 use alloy_trie::EMPTY_ROOT_HASH;

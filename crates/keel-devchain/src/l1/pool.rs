@@ -9,17 +9,16 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-
 use alloy_consensus::{
     Signed, Transaction, TxEip4844Variant, TxEnvelope,
     transaction::{Recovered, SignerRecoverable},
 };
+use alloy_eips::eip4844::BlobTransactionSidecar;
 use alloy_eips::{
     eip2718::Decodable2718,
     eip4844::{BYTES_PER_BLOB, DATA_GAS_PER_BLOB, env_settings::EnvKzgSettings},
     eip7594::BlobTransactionSidecarVariant,
 };
-use alloy_eips::eip4844::BlobTransactionSidecar;
 use alloy_primitives::{Address, B256, U256};
 use revm::context_interface::cfg::gas::calculate_initial_tx_gas;
 
@@ -189,7 +188,8 @@ pub fn validate(raw: &[u8], ctx: AdmissionContext<'_>) -> Result<PoolTx, PoolErr
             max: MAX_BLOB_TX_SIZE,
         });
     }
-    let envelope = TxEnvelope::decode_2718_exact(raw).map_err(|e| PoolError::Decode(e.to_string()))?;
+    let envelope =
+        TxEnvelope::decode_2718_exact(raw).map_err(|e| PoolError::Decode(e.to_string()))?;
     if !envelope.is_eip4844() && raw.len() > MAX_TX_SIZE {
         return Err(PoolError::TooLarge {
             size: raw.len(),
@@ -439,7 +439,9 @@ impl TxPool {
 /// Whether `new` raises both fee caps of `old` (and the blob fee cap, for blob
 /// transactions) by at least [`REPLACEMENT_BUMP_PERCENT`].
 fn outbids(new: &TxEnvelope, old: &TxEnvelope) -> bool {
-    let bumped = |n: u128, o: u128| n.saturating_mul(100) >= o.saturating_mul(100 + REPLACEMENT_BUMP_PERCENT);
+    let bumped = |n: u128, o: u128| {
+        n.saturating_mul(100) >= o.saturating_mul(100 + REPLACEMENT_BUMP_PERCENT)
+    };
     let tip = |t: &TxEnvelope| t.max_priority_fee_per_gas().unwrap_or(t.max_fee_per_gas());
     bumped(new.max_fee_per_gas(), old.max_fee_per_gas())
         && bumped(tip(new), tip(old))

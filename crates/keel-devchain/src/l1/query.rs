@@ -148,10 +148,8 @@ impl L1Chain {
         } else if tx.tx_type == 0 && request.access_list.is_some() {
             tx.tx_type = 1;
         }
-        let mut evm = EthEvmFactory::default().create_evm(
-            &mut state,
-            alloy_evm::EvmEnv::new(cfg, block_env),
-        );
+        let mut evm =
+            EthEvmFactory::default().create_evm(&mut state, alloy_evm::EvmEnv::new(cfg, block_env));
         let out = evm
             .transact_raw(tx)
             .map_err(|e| L1ChainError::Call(e.to_string()))?;
