@@ -71,7 +71,8 @@ pub struct L1Config {
     pub safe_lag: u64,
     /// `finalized` is this many blocks behind the head.
     pub finalized_lag: u64,
-    /// Post-states kept in memory (at least 1; the head's and genesis' are always kept).
+    /// Post-states of blocks before the head kept in memory, genesis' included (at least
+    /// 1); the head's is always kept.
     pub max_states: usize,
     /// Blobs kept for the beacon API, counted over whole blocks, oldest dropped first.
     pub max_kept_blobs: usize,
