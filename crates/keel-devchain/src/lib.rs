@@ -7,8 +7,8 @@
 //! - [`executor`]: builds a block from payload attributes and executes a payload, sealing
 //!   the header as OP execution clients do.
 //! - [`chain`]: blocks, post-state snapshots, forkchoice and reorgs.
-//!
-//! No Engine API / `eth_` server yet, and no L1 dev chain (issue 4 follow-ups).
+//! - [`l1`]: the embedded L1 dev chain (Ethereum mode, deposit portal and system config in
+//!   its genesis, beacon-API blob endpoint).
 
 #![cfg_attr(
     test,
@@ -20,4 +20,5 @@ pub mod engine_server;
 pub mod executor;
 pub mod forks;
 pub mod genesis;
+pub mod l1;
 pub mod state;
