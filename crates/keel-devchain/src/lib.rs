@@ -7,17 +7,23 @@
 //! - [`executor`]: builds a block from payload attributes and executes a payload, sealing
 //!   the header as OP execution clients do.
 //! - [`chain`]: blocks, post-state snapshots, forkchoice and reorgs.
-//!
-//! No Engine API / `eth_` server yet, and no L1 dev chain (issue 4 follow-ups).
+//! - [`engine_server`]: the JWT-guarded Engine API server (with the `eth_` API beside it).
+//! - [`rpc`]: the user-facing `eth_` API over a small backend trait ([`rpc::EthBackend`]),
+//!   and its public unauthenticated server.
+//! - [`l2_rpc`]: the L2 chain as that backend (OP envelopes, op-geth's receipt fields).
+//! - [`call`]: read-only op-revm execution for `eth_call` / `eth_estimateGas`.
 
 #![cfg_attr(
     test,
     allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
 )]
 
+pub mod call;
 pub mod chain;
 pub mod engine_server;
 pub mod executor;
 pub mod forks;
 pub mod genesis;
+pub mod l2_rpc;
+pub mod rpc;
 pub mod state;
