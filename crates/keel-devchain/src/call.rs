@@ -121,12 +121,12 @@ pub fn call(
                 header.base_fee_per_gas.unwrap_or_default()
             },
             // As the block executor: no blobs on OP chains, the minimum blob fee.
-            blob_excess_gas_and_price: cfg
-                .is_active(Hardfork::Ecotone, ts)
-                .then_some(BlobExcessGasAndPrice {
+            blob_excess_gas_and_price: cfg.is_active(Hardfork::Ecotone, ts).then_some(
+                BlobExcessGasAndPrice {
                     excess_blob_gas: 0,
                     blob_gasprice: 1,
-                }),
+                },
+            ),
             slot_num: 0,
         },
     );
@@ -192,9 +192,9 @@ fn tx_error_message(e: &OpTransactionError) -> String {
         OpTransactionError::Base(InvalidTransaction::GasFloorMoreThanGasLimit {
             gas_floor,
             gas_limit,
-        }) => format!(
-            "insufficient gas for floor data gas cost: have {gas_limit}, want {gas_floor}"
-        ),
+        }) => {
+            format!("insufficient gas for floor data gas cost: have {gas_limit}, want {gas_floor}")
+        }
         OpTransactionError::Base(InvalidTransaction::GasPriceLessThanBasefee) => {
             "max fee per gas less than block base fee".into()
         }

@@ -275,7 +275,10 @@ impl Chain {
         self.prune();
         if !self.blocks.contains_key(&hash) {
             for (i, tx) in executed.transactions.iter().enumerate() {
-                self.tx_index.entry(tx.tx_hash()).or_default().push((hash, i));
+                self.tx_index
+                    .entry(tx.tx_hash())
+                    .or_default()
+                    .push((hash, i));
             }
         }
         self.blocks.entry(hash).or_insert(StoredBlock {

@@ -14,7 +14,7 @@ mod common;
 
 use common::*;
 
-use alloy_consensus::{SignableTransaction, TxEip1559, TxLegacy};
+use alloy_consensus::{SignableTransaction, Transaction as _, TxEip1559, TxLegacy, TxReceipt};
 use alloy_eips::{BlockId, BlockNumberOrTag, eip2718::Encodable2718};
 use alloy_network::TxSignerSync;
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256, address, b256, keccak256};
@@ -110,7 +110,7 @@ impl Node {
             number: self.l1_b.number,
         };
         let receipts = vec![deposit_receipt()];
-        let attrs = prepare_payload_attributes(
+        let mut attrs = prepare_payload_attributes(
             &self.cfg,
             &self.head,
             &self.cfg.genesis.system_config,
@@ -123,6 +123,8 @@ impl Node {
         )
         .unwrap()
         .attributes;
+        // As the sequencer: the pool's transactions after the forced ones.
+        attrs.no_tx_pool = Some(false);
         let genesis = self.cfg.genesis.l2.hash;
         let fcs = |head| ForkchoiceState {
             head_block_hash: head,
@@ -136,10 +138,7 @@ impl Node {
             .unwrap();
         let env = self
             .engine
-            .get_payload(
-                fcu.payload_id.unwrap(),
-                attrs.payload_attributes.timestamp,
-            )
+            .get_payload(fcu.payload_id.unwrap(), attrs.payload_attributes.timestamp)
             .await
             .unwrap();
         let hash = env.execution_payload.block_hash();
@@ -200,7 +199,9 @@ fn dev(i: usize) -> PrivateKeySigner {
 fn sign(signer: &PrivateKeySigner, tx: TxEip1559) -> Bytes {
     let mut tx = tx;
     let sig = signer.sign_transaction_sync(&mut tx).unwrap();
-    OpTxEnvelope::Eip1559(tx.into_signed(sig)).encoded_2718().into()
+    OpTxEnvelope::Eip1559(tx.into_signed(sig))
+        .encoded_2718()
+        .into()
 }
 
 fn transfer(nonce: u64, to: Address, value: u128) -> TxEip1559 {
@@ -222,8 +223,8 @@ fn op_revm_l1_fee(node: &Node, hash: B256, raw: &[u8]) -> U256 {
     node.engine_server.with_chain(|c| {
         let mut state = c.state_at(&hash).unwrap().clone();
         let number = c.block_by_hash(&hash).unwrap().header.number;
-        let mut info = L1BlockInfo::try_fetch(&mut state, U256::from(number), OpSpecId::JOVIAN)
-            .unwrap();
+        let mut info =
+            L1BlockInfo::try_fetch(&mut state, U256::from(number), OpSpecId::JOVIAN).unwrap();
         info.calculate_tx_l1_cost(raw, OpSpecId::JOVIAN)
     })
 }
@@ -234,9 +235,18 @@ async fn transfer_receipt_balances_and_nonces() {
     let p = &node.provider;
     assert_eq!(p.get_chain_id().await.unwrap(), CHAIN_ID);
     assert_eq!(p.get_block_number().await.unwrap(), 0);
-    assert_eq!(node.raw("net_version", json!([])).await.unwrap(), json!("901"));
-    assert_eq!(node.raw("eth_syncing", json!([])).await.unwrap(), json!(false));
-    assert_eq!(node.raw("eth_accounts", json!([])).await.unwrap(), json!([]));
+    assert_eq!(
+        node.raw("net_version", json!([])).await.unwrap(),
+        json!("901")
+    );
+    assert_eq!(
+        node.raw("eth_syncing", json!([])).await.unwrap(),
+        json!(false)
+    );
+    assert_eq!(
+        node.raw("eth_accounts", json!([])).await.unwrap(),
+        json!([])
+    );
     let version = node.raw("web3_clientVersion", json!([])).await.unwrap();
     assert!(version.as_str().unwrap().starts_with("keel-devchain/v"));
 
@@ -304,7 +314,11 @@ async fn transfer_receipt_balances_and_nonces() {
     assert!(txs[1].inner.inner.is_deposit());
     assert_eq!(index, 2);
     let deposit_hash = txs[1].inner.inner.tx_hash();
-    let deposit_receipt = p.get_transaction_receipt(deposit_hash).await.unwrap().unwrap();
+    let deposit_receipt = p
+        .get_transaction_receipt(deposit_hash)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(deposit_receipt.inner.from, DEPOSITOR);
     assert_eq!(deposit_receipt.l1_block_info.l1_fee, None);
     let raw_receipt = node
@@ -391,39 +405,63 @@ async fn contract_code_storage_calls_logs_and_estimate() {
     let deploy_hash = node.send(&sign(&bob, deploy)).await.unwrap();
     node.block().await;
     let p = &node.provider;
-    let receipt = p.get_transaction_receipt(deploy_hash).await.unwrap().unwrap();
+    let receipt = p
+        .get_transaction_receipt(deploy_hash)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(receipt.inner.inner.status());
     let contract = bob.address().create(0);
     assert_eq!(receipt.inner.contract_address, Some(contract));
-    assert_eq!(p.get_code_at(contract).await.unwrap(), Bytes::from(runtime()));
+    assert_eq!(
+        p.get_code_at(contract).await.unwrap(),
+        Bytes::from(runtime())
+    );
     assert_eq!(
         p.get_storage_at(contract, U256::from(1)).await.unwrap(),
         U256::from(0x2a)
     );
-    assert_eq!(p.get_storage_at(contract, U256::ZERO).await.unwrap(), U256::ZERO);
+    assert_eq!(
+        p.get_storage_at(contract, U256::ZERO).await.unwrap(),
+        U256::ZERO
+    );
 
     // eth_call returns the word and changes nothing.
     let word = B256::from(U256::from(7));
     let call = json!({"from": bob.address(), "to": contract, "input": word});
     let out = node.raw("eth_call", json!([call, "latest"])).await.unwrap();
     assert_eq!(out, json!(word));
-    assert_eq!(p.get_storage_at(contract, U256::ZERO).await.unwrap(), U256::ZERO);
+    assert_eq!(
+        p.get_storage_at(contract, U256::ZERO).await.unwrap(),
+        U256::ZERO
+    );
     // A call at genesis sees no contract: empty output.
     let out = node.raw("eth_call", json!([call, "0x0"])).await.unwrap();
     assert_eq!(out, json!("0x"));
 
     // The estimate is the least gas that works: one less runs out of gas.
     let estimate = node.raw("eth_estimateGas", json!([call])).await.unwrap();
-    let estimate = u64::from_str_radix(estimate.as_str().unwrap().trim_start_matches("0x"), 16)
-        .unwrap();
+    let estimate =
+        u64::from_str_radix(estimate.as_str().unwrap().trim_start_matches("0x"), 16).unwrap();
     let short = json!({"from": bob.address(), "to": contract, "input": word, "gas": format!("{:#x}", estimate - 1)});
-    let err = node.raw("eth_call", json!([short, "latest"])).await.unwrap_err();
+    let err = node
+        .raw("eth_call", json!([short, "latest"]))
+        .await
+        .unwrap_err();
     assert_eq!(err, (-32000, "out of gas".to_string()));
     let exact = json!({"from": bob.address(), "to": contract, "input": word, "gas": format!("{estimate:#x}")});
-    assert_eq!(node.raw("eth_call", json!([exact, "latest"])).await.unwrap(), json!(word));
+    assert_eq!(
+        node.raw("eth_call", json!([exact, "latest"]))
+            .await
+            .unwrap(),
+        json!(word)
+    );
     // A plain transfer is estimated at 21,000.
     let plain = json!({"from": bob.address(), "to": STRANGER, "value": "0x1"});
-    assert_eq!(node.raw("eth_estimateGas", json!([plain])).await.unwrap(), json!("0x5208"));
+    assert_eq!(
+        node.raw("eth_estimateGas", json!([plain])).await.unwrap(),
+        json!("0x5208")
+    );
 
     // The transaction sent with exactly the estimate succeeds.
     let store = TxEip1559 {
@@ -439,10 +477,17 @@ async fn contract_code_storage_calls_logs_and_estimate() {
     let store_hash = node.send(&sign(&bob, store)).await.unwrap();
     let block_hash = node.block().await;
     let p = &node.provider;
-    let receipt = p.get_transaction_receipt(store_hash).await.unwrap().unwrap();
+    let receipt = p
+        .get_transaction_receipt(store_hash)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(receipt.inner.inner.status(), "the estimate is enough");
     assert!(receipt.inner.gas_used <= estimate);
-    assert_eq!(p.get_storage_at(contract, U256::ZERO).await.unwrap(), U256::from(7));
+    assert_eq!(
+        p.get_storage_at(contract, U256::ZERO).await.unwrap(),
+        U256::from(7)
+    );
     let logs = receipt.inner.inner.logs();
     assert_eq!(logs.len(), 1);
     assert_eq!(logs[0].address(), contract);
@@ -455,43 +500,71 @@ async fn contract_code_storage_calls_logs_and_estimate() {
     assert_eq!(logs[0].transaction_index, Some(1));
 
     // eth_getLogs: address and topic filters, a block-hash filter, and filters that miss.
-    let all = Filter::new().from_block(0).to_block(BlockNumberOrTag::Latest);
+    let all = Filter::new()
+        .from_block(0)
+        .to_block(BlockNumberOrTag::Latest);
     let by_address = p.get_logs(&all.clone().address(contract)).await.unwrap();
     assert_eq!(by_address.len(), 1);
     assert_eq!(by_address[0], logs[0]);
-    let by_topic = p.get_logs(&all.clone().event_signature(TOPIC)).await.unwrap();
+    let by_topic = p
+        .get_logs(&all.clone().event_signature(TOPIC))
+        .await
+        .unwrap();
     assert_eq!(by_topic, by_address);
     let by_hash = p
         .get_logs(&Filter::new().at_block_hash(block_hash).address(contract))
         .await
         .unwrap();
     assert_eq!(by_hash, by_address);
-    let other_topic = all.clone().address(contract).event_signature(B256::repeat_byte(0xbb));
+    let other_topic = all
+        .clone()
+        .address(contract)
+        .event_signature(B256::repeat_byte(0xbb));
     assert!(p.get_logs(&other_topic).await.unwrap().is_empty());
-    assert!(p.get_logs(&all.clone().address(STRANGER)).await.unwrap().is_empty());
+    assert!(
+        p.get_logs(&all.clone().address(STRANGER))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let first_block_only = Filter::new().from_block(1).to_block(1).address(contract);
     assert!(p.get_logs(&first_block_only).await.unwrap().is_empty());
     // Bounded ranges, with clear errors.
     let err = node
-        .raw("eth_getLogs", json!([{"fromBlock": "0x0", "toBlock": "0x4e20"}]))
+        .raw(
+            "eth_getLogs",
+            json!([{"fromBlock": "0x0", "toBlock": "0x4e20"}]),
+        )
         .await
         .unwrap_err();
-    assert_eq!(err, (-32005, "query exceeds max block range 10000".to_string()));
+    assert_eq!(
+        err,
+        (-32005, "query exceeds max block range 10000".to_string())
+    );
     let err = node
-        .raw("eth_getLogs", json!([{"fromBlock": "0x2", "toBlock": "0x1"}]))
+        .raw(
+            "eth_getLogs",
+            json!([{"fromBlock": "0x2", "toBlock": "0x1"}]),
+        )
         .await
         .unwrap_err();
     assert_eq!(err, (-32000, "invalid block range params".to_string()));
 
-    // A reverting call answers code 3 with the revert data.
-    let reverter = node
-        .raw(
-            "eth_call",
-            json!([{"to": STRANGER, "input": "0x"}, "latest"]),
-        )
-        .await
-        .unwrap();
-    assert_eq!(reverter, json!("0x"));
+    // A reverting call (init code `REVERT(0, 32)` of zeroes) answers code 3 with the data;
+    // so does its estimate.
+    let reverting = json!({"from": bob.address(), "input": "0x60206000fd"});
+    for method in ["eth_call", "eth_estimateGas"] {
+        let err = node
+            .provider
+            .raw_request::<_, Value>(method.into(), json!([reverting, "latest"]))
+            .await
+            .unwrap_err();
+        let resp = err.as_error_resp().unwrap();
+        assert_eq!(resp.code, 3, "{method}");
+        assert_eq!(resp.message, "execution reverted");
+        let data: Bytes = serde_json::from_str(resp.data.as_ref().unwrap().get()).unwrap();
+        assert_eq!(data, Bytes::from(vec![0u8; 32]));
+    }
     node.stop().await;
 }
 
@@ -502,10 +575,14 @@ async fn send_raw_transaction_refusals() {
     let server_error = |m: &str| (-32000i64, m.to_string());
 
     // nonce 0 goes through and is included; then nonce 0 is too low.
-    node.send(&sign(&carol, transfer(0, STRANGER, 1))).await.unwrap();
+    node.send(&sign(&carol, transfer(0, STRANGER, 1)))
+        .await
+        .unwrap();
     node.block().await;
     assert_eq!(
-        node.send(&sign(&carol, transfer(0, STRANGER, 2))).await.unwrap_err(),
+        node.send(&sign(&carol, transfer(0, STRANGER, 2)))
+            .await
+            .unwrap_err(),
         server_error("nonce too low: next nonce 1, tx nonce 0")
     );
     // A deposit cannot be sent.
@@ -579,7 +656,10 @@ async fn send_raw_transaction_refusals() {
     // Replacement: the same nonce needs 10% more on both fees; the same bytes are known.
     let first = sign(&carol, transfer(1, STRANGER, 1));
     let first_hash = node.send(&first).await.unwrap();
-    assert_eq!(node.send(&first).await.unwrap_err(), server_error("already known"));
+    assert_eq!(
+        node.send(&first).await.unwrap_err(),
+        server_error("already known")
+    );
     let mut cheap = transfer(1, STRANGER, 1);
     cheap.max_fee_per_gas = 5 * GWEI + GWEI / 2 - 1;
     cheap.max_priority_fee_per_gas = 2 * GWEI;
@@ -592,14 +672,38 @@ async fn send_raw_transaction_refusals() {
     bumped.max_priority_fee_per_gas = GWEI + GWEI / 10;
     let bumped_hash = node.send(&sign(&carol, bumped)).await.unwrap();
     let p = &node.provider;
-    assert!(p.get_transaction_by_hash(first_hash).await.unwrap().is_none());
-    assert!(p.get_transaction_by_hash(bumped_hash).await.unwrap().is_some());
-    assert_eq!(p.get_transaction_count(carol.address()).pending().await.unwrap(), 2);
+    assert!(
+        p.get_transaction_by_hash(first_hash)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        p.get_transaction_by_hash(bumped_hash)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        p.get_transaction_count(carol.address())
+            .pending()
+            .await
+            .unwrap(),
+        2
+    );
     // Not hex / not a transaction.
-    let err = node.raw("eth_sendRawTransaction", json!(["0x02"])).await.unwrap_err();
+    let err = node
+        .raw("eth_sendRawTransaction", json!(["0x02"]))
+        .await
+        .unwrap_err();
     assert_eq!(err.0, -32000);
     node.block().await;
-    let receipt = node.provider.get_transaction_receipt(bumped_hash).await.unwrap().unwrap();
+    let receipt = node
+        .provider
+        .get_transaction_receipt(bumped_hash)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(receipt.inner.inner.status());
     assert_eq!(receipt.inner.effective_gas_price, {
         let block = node
@@ -618,7 +722,9 @@ async fn fee_history_tags_and_missing_state() {
     let mut node = Node::start(ChainConfig { max_states: 2 }).await;
     let dave = dev(3);
     node.block().await; // 1: deposits only
-    node.send(&sign(&dave, transfer(0, STRANGER, 1))).await.unwrap();
+    node.send(&sign(&dave, transfer(0, STRANGER, 1)))
+        .await
+        .unwrap();
     node.block().await; // 2: a transfer tipping 1 gwei
     node.block().await; // 3: L1-info only
     let p = &node.provider;
@@ -659,7 +765,10 @@ async fn fee_history_tags_and_missing_state() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(history.base_fee_per_gas[3], u128::from(four.header.base_fee_per_gas.unwrap()));
+    assert_eq!(
+        history.base_fee_per_gas[3],
+        u128::from(four.header.base_fee_per_gas.unwrap())
+    );
     // Fee suggestions: blocks have room, so the minimum tip.
     assert_eq!(p.get_max_priority_fee_per_gas().await.unwrap(), 1_000_000);
     assert_eq!(
@@ -674,9 +783,17 @@ async fn fee_history_tags_and_missing_state() {
 
     // Tags: safe and finalized are genesis (the test's forkchoice keeps them there);
     // EIP-1898 by hash; earliest.
-    let safe = p.get_block_by_number(BlockNumberOrTag::Safe).await.unwrap().unwrap();
+    let safe = p
+        .get_block_by_number(BlockNumberOrTag::Safe)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(safe.header.number, 0);
-    let fin = p.get_block_by_number(BlockNumberOrTag::Finalized).await.unwrap().unwrap();
+    let fin = p
+        .get_block_by_number(BlockNumberOrTag::Finalized)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(fin.header.hash, safe.header.hash);
     let balance_at_four = p
         .get_balance(STRANGER)
@@ -685,21 +802,27 @@ async fn fee_history_tags_and_missing_state() {
         .unwrap();
     assert_eq!(balance_at_four, U256::from(1));
     assert_eq!(
-        p.get_balance(STRANGER).block_id(BlockId::earliest()).await.unwrap(),
+        p.get_balance(STRANGER)
+            .block_id(BlockId::earliest())
+            .await
+            .unwrap(),
         U256::ZERO
     );
-    assert!(p
-        .get_block_by_number(BlockNumberOrTag::Number(99))
-        .await
-        .unwrap()
-        .is_none());
+    assert!(
+        p.get_block_by_number(BlockNumberOrTag::Number(99))
+            .await
+            .unwrap()
+            .is_none()
+    );
     // Unknown block: header not found; a pruned state: missing trie node.
     let err = node
         .raw("eth_getBalance", json!([STRANGER, "0x63"]))
         .await
         .unwrap_err();
     assert_eq!(err, (-32000, "header not found".to_string()));
-    let two = node.engine_server.with_chain(|c| c.block_by_number(2).unwrap().header.hash());
+    let two = node
+        .engine_server
+        .with_chain(|c| c.block_by_number(2).unwrap().header.hash());
     let err = node
         .raw("eth_getBalance", json!([STRANGER, "0x2"]))
         .await

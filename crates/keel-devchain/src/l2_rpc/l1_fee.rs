@@ -35,10 +35,7 @@ pub struct OpReceiptExtra {
 ///
 /// One edge is not covered: an Ecotone block whose scalars are still unset falls back to
 /// the Bedrock overhead, which only L1Block storage holds; it is taken as zero here.
-pub fn block_l1_info(
-    header: &Header,
-    transactions: &[OpTxEnvelope],
-) -> Option<L1BlockInfo> {
+pub fn block_l1_info(header: &Header, transactions: &[OpTxEnvelope]) -> Option<L1BlockInfo> {
     let OpTxEnvelope::Deposit(deposit) = transactions.first()? else {
         return None;
     };
@@ -54,15 +51,33 @@ pub fn block_l1_info(
             out.l1_base_fee_scalar = i.l1_fee_scalar;
         }
         ProtocolInfo::Ecotone(i) => {
-            ecotone(&mut out, i.base_fee, i.blob_base_fee, i.base_fee_scalar, i.blob_base_fee_scalar);
+            ecotone(
+                &mut out,
+                i.base_fee,
+                i.blob_base_fee,
+                i.base_fee_scalar,
+                i.blob_base_fee_scalar,
+            );
         }
         ProtocolInfo::Isthmus(i) => {
-            ecotone(&mut out, i.base_fee, i.blob_base_fee, i.base_fee_scalar, i.blob_base_fee_scalar);
+            ecotone(
+                &mut out,
+                i.base_fee,
+                i.blob_base_fee,
+                i.base_fee_scalar,
+                i.blob_base_fee_scalar,
+            );
             out.operator_fee_scalar = Some(U256::from(i.operator_fee_scalar));
             out.operator_fee_constant = Some(U256::from(i.operator_fee_constant));
         }
         ProtocolInfo::Jovian(i) => {
-            ecotone(&mut out, i.base_fee, i.blob_base_fee, i.base_fee_scalar, i.blob_base_fee_scalar);
+            ecotone(
+                &mut out,
+                i.base_fee,
+                i.blob_base_fee,
+                i.base_fee_scalar,
+                i.blob_base_fee_scalar,
+            );
             out.operator_fee_scalar = Some(U256::from(i.operator_fee_scalar));
             out.operator_fee_constant = Some(U256::from(i.operator_fee_constant));
             out.da_footprint_gas_scalar = Some(i.da_footprint_gas_scalar);
@@ -71,7 +86,13 @@ pub fn block_l1_info(
     Some(out)
 }
 
-fn ecotone(out: &mut L1BlockInfo, base_fee: U256, blob_base_fee: U256, scalar: u32, blob_scalar: u32) {
+fn ecotone(
+    out: &mut L1BlockInfo,
+    base_fee: U256,
+    blob_base_fee: U256,
+    scalar: u32,
+    blob_scalar: u32,
+) {
     out.l1_base_fee = base_fee;
     out.l1_base_fee_scalar = U256::from(scalar);
     out.l1_blob_base_fee = Some(blob_base_fee);

@@ -72,7 +72,8 @@ impl EthBackend for Chain {
     }
 
     fn decode_raw(&self, raw: &[u8]) -> Result<Recovered<OpTxEnvelope>, EthError> {
-        let tx = OpTxEnvelope::decode_2718_exact(raw).map_err(|e| EthError::Decode(e.to_string()))?;
+        let tx =
+            OpTxEnvelope::decode_2718_exact(raw).map_err(|e| EthError::Decode(e.to_string()))?;
         // op-geth's pool: deposits only enter through the L1-derived payload attributes.
         if tx.is_deposit() {
             return Err(EthError::TxTypeNotSupported);

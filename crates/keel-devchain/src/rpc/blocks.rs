@@ -67,7 +67,10 @@ pub(crate) fn state_at<B: EthBackend>(b: &B, id: BlockId) -> Result<&MemState, E
 
 fn sender<B: EthBackend>(b: &B, tx: &B::Tx) -> Result<alloy_primitives::Address, EthError> {
     b.sender(tx).ok_or_else(|| {
-        EthError::Internal(format!("stored transaction {} does not recover", tx.tx_hash()))
+        EthError::Internal(format!(
+            "stored transaction {} does not recover",
+            tx.tx_hash()
+        ))
     })
 }
 

@@ -94,7 +94,9 @@ pub enum EthError {
         nonce: u64,
     },
     /// Balance below `gas × maxFee + value` (+ the L1 fee on OP).
-    #[error("insufficient funds for gas * price + value: balance {balance}, tx cost {cost}, overshot {overshot}")]
+    #[error(
+        "insufficient funds for gas * price + value: balance {balance}, tx cost {cost}, overshot {overshot}"
+    )]
     InsufficientFunds {
         /// Sender balance.
         balance: U256,

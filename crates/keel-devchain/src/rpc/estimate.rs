@@ -78,7 +78,10 @@ pub(crate) fn estimate_gas<B: EthBackend>(
         && no_input
         && state.code(&to).is_empty()
         && hi >= TX_GAS
-        && matches!(b.call(&hash, request, TX_GAS), Ok(CallOutcome::Success { .. }))
+        && matches!(
+            b.call(&hash, request, TX_GAS),
+            Ok(CallOutcome::Success { .. })
+        )
     {
         return Ok(TX_GAS);
     }
@@ -93,7 +96,8 @@ pub(crate) fn estimate_gas<B: EthBackend>(
             });
         }
     };
-    let succeeds = |gas: u64| matches!(b.call(&hash, request, gas), Ok(CallOutcome::Success { .. }));
+    let succeeds =
+        |gas: u64| matches!(b.call(&hash, request, gas), Ok(CallOutcome::Success { .. }));
     let mut lo = used.saturating_sub(1);
     // The 63/64 rule and the SSTORE stipend make the need a bit above the use.
     let optimistic = (used + 2_300) * 64 / 63;

@@ -89,7 +89,9 @@ pub(crate) fn fee_history<B: EthBackend>(
     history
         .base_fee_per_gas
         .push(u128::from(b.next_base_fee(newest.header)));
-    history.base_fee_per_blob_gas.push(b.blob_base_fee(newest.header));
+    history
+        .base_fee_per_blob_gas
+        .push(b.blob_base_fee(newest.header));
     Ok(history)
 }
 

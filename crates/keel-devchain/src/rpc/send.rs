@@ -86,20 +86,14 @@ pub(crate) fn send_raw<B: EthBackend>(b: &mut B, raw: &[u8]) -> Result<B256, Eth
 
 /// `new ≥ old × (100 + bump) / 100`, as geth's legacy pool requires of a replacement.
 fn bumped(new: u128, old: u128) -> bool {
-    let threshold = old
-        .saturating_mul(100 + PRICE_BUMP_PERCENT)
-        .div_ceil(100);
+    let threshold = old.saturating_mul(100 + PRICE_BUMP_PERCENT).div_ceil(100);
     new >= threshold
 }
 
 /// Intrinsic gas and, from Prague, the EIP-7623 calldata floor.
 ///
 /// Spec: EIP-2028 / EIP-2930 / EIP-3860 / EIP-7702 intrinsic gas, EIP-7623 floor.
-fn check_intrinsic_gas<B: EthBackend>(
-    b: &B,
-    tx: &B::Tx,
-    timestamp: u64,
-) -> Result<(), EthError> {
+fn check_intrinsic_gas<B: EthBackend>(b: &B, tx: &B::Tx, timestamp: u64) -> Result<(), EthError> {
     let (accounts, slots) = tx.access_list().map_or((0, 0), |list| {
         list.iter().fold((0u64, 0u64), |(a, s), item| {
             (a + 1, s + item.storage_keys.len() as u64)

@@ -76,11 +76,19 @@ fn read<H: BackendHandle>(
 /// The `eth_`, `net_` and `web3_` methods over `handle`.
 pub fn eth_module<H: BackendHandle>(handle: H) -> Result<RpcModule<H>, RegisterMethodError> {
     let mut m = RpcModule::new(handle);
-    read(&mut m, "eth_chainId", |b, _| to_value(&U64::from(b.chain_id())))?;
-    read(&mut m, "net_version", |b, _| to_value(&b.chain_id().to_string()))?;
-    read(&mut m, "web3_clientVersion", |_, _| to_value(&CLIENT_VERSION))?;
+    read(&mut m, "eth_chainId", |b, _| {
+        to_value(&U64::from(b.chain_id()))
+    })?;
+    read(&mut m, "net_version", |b, _| {
+        to_value(&b.chain_id().to_string())
+    })?;
+    read(&mut m, "web3_clientVersion", |_, _| {
+        to_value(&CLIENT_VERSION)
+    })?;
     read(&mut m, "eth_syncing", |_, _| to_value(&false))?;
-    read(&mut m, "eth_accounts", |_, _| to_value(&Vec::<Address>::new()))?;
+    read(&mut m, "eth_accounts", |_, _| {
+        to_value(&Vec::<Address>::new())
+    })?;
     read(&mut m, "eth_blockNumber", |b, _| {
         let head = blocks::resolve(b, BlockId::latest())?;
         to_value(&U64::from(head.header.number))
@@ -131,7 +139,11 @@ pub fn eth_module<H: BackendHandle>(handle: H) -> Result<RpcModule<H>, RegisterM
     read(&mut m, "eth_call", |b, a| {
         let request: TransactionRequest = arg(a, 0)?;
         no_overrides(a, 2)?;
-        to_value(&estimate::call(b, &request, block_arg(a, 1, BlockId::latest())?)?)
+        to_value(&estimate::call(
+            b,
+            &request,
+            block_arg(a, 1, BlockId::latest())?,
+        )?)
     })?;
     read(&mut m, "eth_estimateGas", |b, a| {
         let request: TransactionRequest = arg(a, 0)?;
@@ -189,7 +201,9 @@ pub fn eth_module<H: BackendHandle>(handle: H) -> Result<RpcModule<H>, RegisterM
 /// State and block overrides are not supported: refused rather than silently ignored.
 fn no_overrides(args: &[Value], from: usize) -> Result<(), ErrorObjectOwned> {
     if args.iter().skip(from).any(|v| !v.is_null()) {
-        return Err(EthError::InvalidParams("state and block overrides are not supported".into()).into());
+        return Err(
+            EthError::InvalidParams("state and block overrides are not supported".into()).into(),
+        );
     }
     Ok(())
 }
