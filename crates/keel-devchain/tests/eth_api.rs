@@ -14,7 +14,7 @@ mod common;
 
 use common::*;
 
-use alloy_consensus::{SignableTransaction, Transaction as _, TxEip1559, TxLegacy, TxReceipt};
+use alloy_consensus::{SignableTransaction, TxEip1559, TxLegacy, TxReceipt};
 use alloy_eips::{BlockId, BlockNumberOrTag, eip2718::Encodable2718};
 use alloy_network::TxSignerSync;
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256, address, b256, keccak256};
@@ -290,7 +290,21 @@ async fn transfer_receipt_balances_and_nonces() {
     assert_eq!(info.l1_blob_base_fee_scalar, Some(810_949));
     assert_eq!(info.l1_blob_base_fee, Some(1));
     assert_eq!(info.da_footprint_gas_scalar, Some(400));
-    assert!(info.l1_gas_used.unwrap() > 0);
+    // l1GasUsed: Fjord's estimated compressed size × 16; Jovian's DA footprint as
+    // blobGasUsed: the scalar × that size.
+    let scaled = op_revm::estimate_tx_compressed_size(&raw);
+    let size = scaled / 1_000_000;
+    assert_eq!(info.l1_gas_used, Some(u128::from(scaled) * 16 / 1_000_000));
+    let tx_receipt = node
+        .raw("eth_getTransactionReceipt", json!([hash]))
+        .await
+        .unwrap();
+    assert_eq!(
+        tx_receipt["blobGasUsed"],
+        json!(format!("{:#x}", 400 * size))
+    );
+    assert_eq!(tx_receipt["type"], json!("0x2"));
+    assert_eq!(tx_receipt["logs"], json!([]));
 
     // Block and effective price: base fee plus the full tip (the cap leaves room).
     let block = p
