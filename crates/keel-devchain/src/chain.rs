@@ -103,6 +103,9 @@ pub struct Chain {
     state_order: VecDeque<B256>,
     forkchoice: Forkchoice,
     pool: Vec<Recovered<OpTxEnvelope>>,
+    /// Where each transaction was included: (block hash, index), one entry per block
+    /// holding it (a reorg can include a transaction in two blocks).
+    tx_index: HashMap<B256, Vec<(B256, usize)>>,
 }
 
 impl Chain {
@@ -123,6 +126,7 @@ impl Chain {
                 finalized: hash,
             },
             pool: Vec::new(),
+            tx_index: HashMap::new(),
         };
         chain.blocks.insert(
             hash,
@@ -188,6 +192,42 @@ impl Chain {
         &self.pool
     }
 
+    /// Replaces the pooled transaction `old` with `tx` in place (a same-nonce replacement
+    /// keeps its position); adds `tx` when `old` is no longer pooled.
+    pub fn replace_in_pool(
+        &mut self,
+        old: &B256,
+        tx: Recovered<OpTxEnvelope>,
+    ) -> Result<(), ChainError> {
+        match self.pool.iter_mut().find(|t| t.inner().tx_hash() == *old) {
+            Some(slot) => {
+                *slot = tx;
+                Ok(())
+            }
+            None => self.add_to_pool(tx),
+        }
+    }
+
+    /// The canonical block hash at `number`.
+    pub fn canonical_hash(&self, number: u64) -> Option<B256> {
+        self.canonical.get(&number).copied()
+    }
+
+    /// Where transaction `hash` was included: its block and index, the canonical block
+    /// first when several blocks hold it.
+    pub fn transaction_location(&self, hash: &B256) -> Option<(B256, usize)> {
+        let places = self.tx_index.get(hash)?;
+        places
+            .iter()
+            .find(|(block, _)| {
+                self.blocks
+                    .get(block)
+                    .is_some_and(|b| self.canonical.get(&b.header.number) == Some(block))
+            })
+            .or_else(|| places.first())
+            .copied()
+    }
+
     fn parent(&self, hash: B256) -> Result<(&Sealed<Header>, &MemState), ChainError> {
         let block = self
             .blocks
@@ -233,6 +273,14 @@ impl Chain {
         }
         self.states.insert(hash, executed.state);
         self.prune();
+        if !self.blocks.contains_key(&hash) {
+            for (i, tx) in executed.transactions.iter().enumerate() {
+                self.tx_index
+                    .entry(tx.tx_hash())
+                    .or_default()
+                    .push((hash, i));
+            }
+        }
         self.blocks.entry(hash).or_insert(StoredBlock {
             header: executed.header,
             transactions: executed.transactions,

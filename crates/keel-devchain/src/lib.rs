@@ -9,16 +9,24 @@
 //! - [`chain`]: blocks, post-state snapshots, forkchoice and reorgs.
 //! - [`l1`]: the embedded L1 dev chain (Ethereum mode, deposit portal and system config in
 //!   its genesis, beacon-API blob endpoint).
+//! - [`engine_server`]: the JWT-guarded Engine API server (with the `eth_` API beside it).
+//! - [`rpc`]: the user-facing `eth_` API over a small backend trait ([`rpc::EthBackend`]),
+//!   and its public unauthenticated server.
+//! - [`l2_rpc`]: the L2 chain as that backend (OP envelopes, op-geth's receipt fields).
+//! - [`call`]: read-only op-revm execution for `eth_call` / `eth_estimateGas`.
 
 #![cfg_attr(
     test,
     allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
 )]
 
+pub mod call;
 pub mod chain;
 pub mod engine_server;
 pub mod executor;
 pub mod forks;
 pub mod genesis;
 pub mod l1;
+pub mod l2_rpc;
+pub mod rpc;
 pub mod state;

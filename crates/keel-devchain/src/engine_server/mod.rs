@@ -1,13 +1,14 @@
 //! An Engine API server for the devchain: JSON-RPC over HTTP with JWT authentication, the
 //! `engine_` methods op-node drives (forkchoice updates, payload building, payload
-//! execution) and the few `eth_` reads it needs, all over one [`Chain`] behind a mutex.
+//! execution) and the `eth_` API ([`crate::rpc`]), all over one [`Chain`] behind a mutex.
+//! [`EngineServer::start_public_rpc`] serves the same `eth_` API without authentication on
+//! a second port, as op-geth serves 8545 beside its JWT-guarded 8551.
 //!
 //! Spec: protocol/exec-engine.md#engine-api-usage and the fork `exec-engine.md` files;
 //! where they are silent, op-geth's behaviour (error codes, payload ids).
 
 mod auth;
 mod engine;
-mod eth;
 mod in_process;
 
 pub use in_process::{InProcessEngine, InProcessError};
@@ -24,7 +25,10 @@ use parking_lot::Mutex;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::chain::Chain;
+use crate::{
+    chain::Chain,
+    rpc::{BackendHandle, EthServer, server::EthServerError},
+};
 use auth::JwtAuthLayer;
 use engine::EngineState;
 
@@ -157,6 +161,12 @@ impl EngineServer {
         f(&mut self.state.lock().chain)
     }
 
+    /// Starts the public, unauthenticated `eth_` server on `addr` over this server's chain
+    /// (port 0 picks a free port). It runs until stopped, independently of this server.
+    pub async fn start_public_rpc(&self, addr: SocketAddr) -> Result<EthServer, EthServerError> {
+        EthServer::start(addr, self.state.clone()).await
+    }
+
     /// Stops the server and waits until it has stopped.
     pub async fn stop(self) {
         // Err only means it was already stopped.
@@ -166,7 +176,7 @@ impl EngineServer {
 }
 
 fn methods(state: Shared) -> Result<RpcModule<Shared>, EngineServerError> {
-    let mut m = RpcModule::new(state);
+    let mut m = RpcModule::new(state.clone());
     for version in [2u8, 3] {
         let name = if version == 2 {
             "engine_forkchoiceUpdatedV2"
@@ -201,17 +211,18 @@ fn methods(state: Shared) -> Result<RpcModule<Shared>, EngineServerError> {
     m.register_method("engine_exchangeCapabilities", |_, _, _| {
         Value::from(CAPABILITIES.to_vec())
     })?;
-    m.register_method("eth_chainId", |_, s, _| eth::chain_id(&s.lock().chain))?;
-    m.register_method("eth_blockNumber", |_, s, _| {
-        eth::block_number(&s.lock().chain)
-    })?;
-    m.register_method("eth_getBlockByNumber", |p, s, _| {
-        let args = positional(&p)?;
-        eth::block_by_number(&s.lock().chain, &args)
-    })?;
-    m.register_method("eth_getBlockByHash", |p, s, _| {
-        let args = positional(&p)?;
-        eth::block_by_hash(&s.lock().chain, &args)
-    })?;
+    m.merge(crate::rpc::eth_module(state.clone())?)?;
     Ok(m)
+}
+
+impl BackendHandle for Shared {
+    type Backend = Chain;
+
+    fn read<R>(&self, f: impl FnOnce(&Chain) -> R) -> R {
+        f(&self.lock().chain)
+    }
+
+    fn write<R>(&self, f: impl FnOnce(&mut Chain) -> R) -> R {
+        f(&mut self.lock().chain)
+    }
 }
