@@ -1,5 +1,6 @@
 //! The Keel rollup node as a library: the driver that ties derivation, the engine
-//! controller and the sequencer together, and the sources it reads L1 and L2 through. The
+//! controller and the sequencer together, the sources it reads L1 and L2 through, and the
+//! services around it (RPC API, safe-head database and metrics hooks, start-up). The
 //! `keel` binary (src/main.rs) wires these to the command line.
 #![cfg_attr(
     test,
@@ -8,4 +9,5 @@
 #![forbid(unsafe_code)]
 
 pub mod driver;
+pub mod node;
 pub mod sources;

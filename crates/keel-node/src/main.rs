@@ -5,16 +5,20 @@
 //! The binary is thin wiring: argument parsing with clap, then a call into the library
 //! crates. Every command returns a typed error; `main` prints it as one line on stderr
 //! and exits 1, so scripts can rely on the exit code and a human can read the reason.
+//! A new command is one variant of [`Command`] and one arm in [`Command::run`].
 //!
 //! # Layout
 //!
 //! - `decode`: `keel decode …`, the batch-decoder toolbox for operators.
+//! - `cli::node`: `keel node`, the rollup node with op-node's flags.
+//! - `cli::batcher`: `keel batcher`, the batch submitter with op-batcher's flags.
 
 #![cfg_attr(
     test,
     allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
 )]
 
+mod cli;
 mod decode;
 
 use clap::{Parser, Subcommand};
@@ -30,22 +34,31 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the rollup node (op-node's flags and OP_NODE_* variables).
+    Node(Box<cli::node::NodeArgs>),
+    /// Run the batch submitter (op-batcher's flags and OP_BATCHER_* variables).
+    Batcher(Box<cli::batcher::BatcherCommand>),
     /// Decode OP Stack wire data (batcher data, channels, blobs, L1-info calldata,
     /// deposit logs) into JSON.
     #[command(subcommand)]
     Decode(decode::DecodeCommand),
 }
 
-fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Decode(cmd) => decode::run(cmd),
-    };
-    match result {
-        Ok(json) => {
-            println!("{json}");
-            ExitCode::SUCCESS
+impl Command {
+    /// Runs the command; what it prints on success is its own business.
+    fn run(self) -> Result<(), Box<dyn std::error::Error>> {
+        match self {
+            Self::Node(args) => cli::node::run(&args)?,
+            Self::Batcher(cmd) => cli::batcher::run(*cmd)?,
+            Self::Decode(cmd) => println!("{}", decode::run(cmd)?),
         }
+        Ok(())
+    }
+}
+
+fn main() -> ExitCode {
+    match Cli::parse().command.run() {
+        Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err}");
             ExitCode::FAILURE

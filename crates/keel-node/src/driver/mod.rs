@@ -84,6 +84,12 @@ pub trait DriverHooks: Send {
     fn pipeline_reset(&mut self, origin: L1BlockRef) {
         let _ = origin;
     }
+    /// The same reset, with the safe head the engine controller restarted from (what the
+    /// safe-head database needs to drop the records the reset voids). Called right after
+    /// [`Self::pipeline_reset`].
+    fn derivation_reset(&mut self, origin: L1BlockRef, safe: L2BlockRef) {
+        let _ = (origin, safe);
+    }
     /// The local sequencer sealed `block` in `seal`.
     fn sequenced(&mut self, block: L2BlockRef, seal: Duration) {
         let _ = (block, seal);

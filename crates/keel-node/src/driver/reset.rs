@@ -125,6 +125,8 @@ where
         self.derive_waiting_l1 = false;
         self.derive_backoff_ms = super::BASE_BACKOFF_MS;
         self.hooks.pipeline_reset(start.pipeline_origin);
+        self.hooks
+            .derivation_reset(start.pipeline_origin, start.safe_head);
         self.status.send_modify(|s| s.resets += 1);
         self.tell_sequencer_head(start.unsafe_head).await;
         Ok(())
