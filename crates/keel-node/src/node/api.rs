@@ -246,9 +246,7 @@ mod tests {
     };
     use keel_engine::error::EngineError;
     use keel_protocol::{
-        hardfork::HardforkTimes,
-        rollup_config::BlockId,
-        system_config::SystemConfig,
+        hardfork::HardforkTimes, rollup_config::BlockId, system_config::SystemConfig,
     };
     use serde_json::Value;
     use tokio::sync::{mpsc, watch};
@@ -264,7 +262,11 @@ mod tests {
     }
 
     impl Transport for ProofFake {
-        async fn call_raw(&self, method: &'static str, params: Value) -> Result<Value, EngineError> {
+        async fn call_raw(
+            &self,
+            method: &'static str,
+            params: Value,
+        ) -> Result<Value, EngineError> {
             if method == "eth_getProof" {
                 self.proof_params.lock().unwrap().push(params);
                 return Ok(json!({ "storageHash": self.storage_hash }));
@@ -375,7 +377,10 @@ mod tests {
     async fn unknown_block_is_not_found_and_a_bad_proof_is_an_error() {
         let (api, _, _) = api(json!("0x1234"));
         let missing = api.output_v0_at_block(B256::repeat_byte(7)).await;
-        assert!(matches!(missing, Err(NodeApiError::NotFound)), "{missing:?}");
+        assert!(
+            matches!(missing, Err(NodeApiError::NotFound)),
+            "{missing:?}"
+        );
         let genesis_hash = api.rollup.genesis.l2.hash;
         let err = api.output_v0_at_block(genesis_hash).await.unwrap_err();
         assert!(err.to_string().contains("storageHash"), "{err}");
@@ -390,7 +395,10 @@ mod tests {
         assert_eq!(r.timestamp, 1_700_000_000);
         assert_eq!(status, SyncStatus::default());
         let missing = api.block_ref_with_status(5).await;
-        assert!(matches!(missing, Err(NodeApiError::NotFound)), "{missing:?}");
+        assert!(
+            matches!(missing, Err(NodeApiError::NotFound)),
+            "{missing:?}"
+        );
     }
 
     #[test]

@@ -1,0 +1,487 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    missing_docs
+)]
+//! `keel node` as a process, end to end: anvil is the L1, keel-devchain's Engine API server
+//! (HTTP, JWT) the L2 execution client. The node sequences on the real clock (1 s blocks);
+//! the test drives it only through its JSON-RPC and metrics endpoints, kills it with
+//! SIGKILL and restarts it on the same engine, then stops it with SIGTERM.
+//!
+//! Needs anvil (npm `@foundry-rs/anvil`, `npm ci --prefix tools`, or `KEEL_ANVIL`); without
+//! it the test fails under CI (`CI=true`) and is skipped with a message elsewhere.
+
+use std::{
+    path::{Path, PathBuf},
+    process::Stdio,
+    time::Duration,
+};
+
+use alloy_primitives::{Address, B256, address};
+use alloy_rpc_types_engine::JwtSecret;
+use keel_derive::types::L1BlockRef;
+use keel_devchain::{
+    chain::{Chain, ChainConfig},
+    engine_server::EngineServer,
+    genesis::{DevGenesisConfig, build_genesis},
+};
+use keel_l1::{L1Client, L1Config};
+use keel_protocol::{
+    hardfork::HardforkTimes,
+    rollup_config::{BlockId, RollupConfig},
+    system_config::{EcotoneScalars, SystemConfig, encode_ecotone_scalar},
+};
+use serde_json::{Value, json};
+use tokio::{
+    io::{AsyncBufReadExt, BufReader},
+    process::{Child, Command},
+    sync::oneshot,
+};
+
+const SECRET: &str = "0x3333333333333333333333333333333333333333333333333333333333333333";
+const BATCH_INBOX: Address = address!("0xff00000000000000000000000000000000000901");
+
+fn anvil_path() -> Option<PathBuf> {
+    if let Ok(p) = std::env::var("KEEL_ANVIL") {
+        return Some(PathBuf::from(p));
+    }
+    let modules = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tools/node_modules");
+    // The platform binary first: `.bin/anvil` is a node wrapper that does not pass a kill on.
+    [
+        "@foundry-rs/anvil-linux-amd64/bin/anvil",
+        "@foundry-rs/anvil-linux-arm64/bin/anvil",
+        "@foundry-rs/anvil-darwin-arm64/bin/anvil",
+        "@foundry-rs/anvil-darwin-amd64/bin/anvil",
+        ".bin/anvil",
+    ]
+    .iter()
+    .map(|c| modules.join(c))
+    .find(|p| p.exists())
+}
+
+/// Reads a child's stream line by line, keeping the pipe drained, and hands the first line
+/// `pick` accepts to the returned receiver.
+fn watch_lines<R: tokio::io::AsyncRead + Unpin + Send + 'static>(
+    stream: R,
+    label: &'static str,
+    pick: impl Fn(&str) -> Option<String> + Send + 'static,
+) -> oneshot::Receiver<String> {
+    let (tx, rx) = oneshot::channel();
+    let mut tx = Some(tx);
+    let mut lines = BufReader::new(stream).lines();
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if std::env::var_os("KEEL_E2E_LOG").is_some() {
+                eprintln!("[{label}] {line}");
+            }
+            if let Some(found) = pick(&line)
+                && let Some(tx) = tx.take()
+            {
+                let _ = tx.send(found);
+            }
+        }
+    });
+    rx
+}
+
+async fn start_anvil(bin: &Path) -> (Child, String) {
+    let mut child = Command::new(bin)
+        .args([
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--hardfork",
+            "prague",
+            "--block-time",
+            "1",
+            "--slots-in-an-epoch",
+            "1",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
+    let addr = watch_lines(child.stdout.take().unwrap(), "anvil", |l| {
+        l.trim().strip_prefix("Listening on ").map(str::to_owned)
+    });
+    let addr = tokio::time::timeout(Duration::from_secs(60), addr)
+        .await
+        .expect("anvil did not start listening within 60 s")
+        .expect("anvil exited before listening");
+    (child, format!("http://{addr}"))
+}
+
+/// A dev chain (every fork through Jovian at genesis, 1 s blocks) on L1 `genesis_l1` of
+/// chain `l1_chain_id`, starting at the L1 genesis time.
+fn rollup_config(genesis_l1: L1BlockRef, l1_chain_id: u64) -> RollupConfig {
+    let mut sys = SystemConfig {
+        batcher_addr: address!("0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"),
+        scalar: encode_ecotone_scalar(EcotoneScalars {
+            blob_base_fee_scalar: 810_949,
+            base_fee_scalar: 1_368,
+        }),
+        gas_limit: 30_000_000,
+        min_base_fee: 1_000,
+        da_footprint_gas_scalar: 400,
+        ..Default::default()
+    };
+    sys.set_eip1559_params(250, 6);
+    let mut cfg = RollupConfig {
+        block_time: 1,
+        max_sequencer_drift: 1800,
+        seq_window_size: 3600,
+        channel_timeout: 300,
+        l1_chain_id,
+        l2_chain_id: 901,
+        batch_inbox_address: BATCH_INBOX,
+        hardforks: HardforkTimes {
+            regolith_time: Some(0),
+            canyon_time: Some(0),
+            delta_time: Some(0),
+            ecotone_time: Some(0),
+            fjord_time: Some(0),
+            granite_time: Some(0),
+            holocene_time: Some(0),
+            isthmus_time: Some(0),
+            jovian_time: Some(0),
+            ..Default::default()
+        },
+        deposit_contract_address: address!("0xDe00000000000000000000000000000000000001"),
+        l1_system_config_address: address!("0x5C00000000000000000000000000000000000001"),
+        ..Default::default()
+    };
+    cfg.chain_op_config.eip1559_elasticity = 6;
+    cfg.chain_op_config.eip1559_denominator = 50;
+    cfg.chain_op_config.eip1559_denominator_canyon = 250;
+    cfg.genesis.l2_time = genesis_l1.timestamp;
+    cfg.genesis.system_config = sys;
+    cfg.genesis.l1 = BlockId {
+        hash: genesis_l1.hash,
+        number: genesis_l1.number,
+    };
+    let genesis = build_genesis(&DevGenesisConfig::from_rollup_config(&cfg)).unwrap();
+    cfg.genesis.l2 = BlockId {
+        hash: genesis.header.hash(),
+        number: 0,
+    };
+    cfg
+}
+
+struct Node {
+    child: Child,
+    rpc: String,
+    metrics: String,
+}
+
+/// Starts `keel node` and waits for its "node started" log line (JSON), which names the
+/// RPC and metrics URLs it bound (port 0).
+async fn start_node(args: &[String]) -> Node {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_keel"))
+        .arg("node")
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let started = watch_lines(child.stderr.take().unwrap(), "node", |line| {
+        let v: Value = serde_json::from_str(line).ok()?;
+        (v["fields"]["message"] == "node started").then(|| v["fields"].to_string())
+    });
+    let fields = tokio::time::timeout(Duration::from_secs(20), started)
+        .await
+        .expect("node did not start within 20 s")
+        .expect("node exited before starting (KEEL_E2E_LOG=1 shows its log)");
+    let fields: Value = serde_json::from_str(&fields).unwrap();
+    Node {
+        child,
+        rpc: fields["rpc"].as_str().unwrap().to_owned(),
+        metrics: fields["metrics"].as_str().unwrap().to_owned(),
+    }
+}
+
+/// One JSON-RPC call: `Ok(result)` or `Err(error object)`.
+async fn call(url: &str, method: &str, params: Value) -> Result<Value, Value> {
+    let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
+    let reply: Value = reqwest::Client::new()
+        .post(url)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    match reply.get("error") {
+        Some(e) => Err(e.clone()),
+        None => Ok(reply["result"].clone()),
+    }
+}
+
+async fn unsafe_head(url: &str) -> (u64, B256) {
+    let s = call(url, "optimism_syncStatus", json!([])).await.unwrap();
+    let u = &s["unsafe_l2"];
+    (
+        u["number"].as_u64().unwrap(),
+        u["hash"].as_str().unwrap().parse().unwrap(),
+    )
+}
+
+/// Polls until the node's unsafe head reaches `number`.
+async fn wait_for_unsafe(url: &str, number: u64) -> (u64, B256) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let head = unsafe_head(url).await;
+        if head.0 >= number {
+            return head;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "unsafe head stuck at {} (waiting for {number})",
+            head.0
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn engine_head(engine: &EngineServer) -> (u64, B256) {
+    engine.with_chain(|c| {
+        let h = c.head().unwrap();
+        (h.header.number, h.header.hash())
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_sequences_serves_admin_and_metrics_and_resumes_after_kill() {
+    let Some(bin) = anvil_path() else {
+        assert!(
+            std::env::var("CI").is_err(),
+            "anvil not found: run `npm ci --prefix tools` or set KEEL_ANVIL"
+        );
+        eprintln!(
+            "SKIPPED node_e2e: anvil not found (run `npm ci --prefix tools` or set KEEL_ANVIL)"
+        );
+        return;
+    };
+    tokio::time::timeout(Duration::from_secs(90), run(&bin))
+        .await
+        .expect("node end-to-end test timed out");
+}
+
+async fn run(anvil_bin: &Path) {
+    let (_anvil, l1_url) = start_anvil(anvil_bin).await;
+    let l1 = L1Client::new_http(&l1_url, L1Config::default()).unwrap();
+    let genesis_l1 = l1.block_by_number(0).await.unwrap().block_ref();
+    let cfg = rollup_config(genesis_l1, 31337);
+    let genesis = build_genesis(&DevGenesisConfig::from_rollup_config(&cfg)).unwrap();
+    let secret = JwtSecret::from_hex(SECRET).unwrap();
+    let engine = EngineServer::start(
+        "127.0.0.1:0".parse().unwrap(),
+        secret,
+        Chain::new(cfg.clone(), genesis, ChainConfig::default()),
+    )
+    .await
+    .unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let rollup_path = dir.path().join("rollup.json");
+    std::fs::write(&rollup_path, cfg.to_json()).unwrap();
+    let jwt_path = dir.path().join("jwt.hex");
+    std::fs::write(&jwt_path, format!("{SECRET}\n")).unwrap();
+    let args = |admin: bool| {
+        let mut a: Vec<String> = [
+            "--l1",
+            &l1_url,
+            "--l2",
+            &engine.url(),
+            "--l2.jwt-secret",
+            jwt_path.to_str().unwrap(),
+            "--rollup.config",
+            rollup_path.to_str().unwrap(),
+            "--sequencer.enabled",
+            "--sequencer.l1-confs",
+            "0",
+            "--l1.http-poll-interval",
+            "500ms",
+            "--rpc.port",
+            "0",
+            "--metrics.enabled",
+            "--metrics.addr",
+            "127.0.0.1",
+            "--metrics.port",
+            "0",
+            "--safedb.path",
+            dir.path().join("safedb").to_str().unwrap(),
+            "--log.format",
+            "json",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        if admin {
+            a.push("--rpc.enable-admin".into());
+        }
+        a
+    };
+
+    // 1. The sequencer builds blocks; optimism_syncStatus has op-node's shape and agrees
+    //    with the engine.
+    let mut node = start_node(&args(true)).await;
+    let (n, hash) = wait_for_unsafe(&node.rpc, 3).await;
+    let engine_hash = engine.with_chain(|c| c.block_by_number(n).map(|b| b.header.hash()));
+    assert_eq!(
+        engine_hash,
+        Some(hash),
+        "status head is the engine's block {n}"
+    );
+    let status = call(&node.rpc, "optimism_syncStatus", json!([]))
+        .await
+        .unwrap();
+    for key in [
+        "current_l1",
+        "current_l1_finalized",
+        "head_l1",
+        "safe_l1",
+        "finalized_l1",
+        "unsafe_l2",
+        "safe_l2",
+        "finalized_l2",
+        "pending_safe_l2",
+        "cross_unsafe_l2",
+        "local_safe_l2",
+    ] {
+        assert!(
+            status.get(key).is_some(),
+            "syncStatus lacks {key}: {status}"
+        );
+    }
+    let unsafe_l2 = &status["unsafe_l2"];
+    for key in [
+        "hash",
+        "number",
+        "parentHash",
+        "timestamp",
+        "l1origin",
+        "sequenceNumber",
+    ] {
+        assert!(
+            unsafe_l2.get(key).is_some(),
+            "unsafe_l2 lacks {key}: {unsafe_l2}"
+        );
+    }
+    assert_eq!(
+        unsafe_l2["timestamp"].as_u64().unwrap(),
+        cfg.genesis.l2_time + unsafe_l2["number"].as_u64().unwrap(),
+        "1 s blocks from genesis"
+    );
+    assert_eq!(
+        status["safe_l2"]["hash"],
+        json!(cfg.genesis.l2.hash),
+        "no batches: safe is genesis"
+    );
+    assert!(
+        status["head_l1"]["number"].as_u64().unwrap() >= 1,
+        "{status}"
+    );
+
+    // 2. Admin: active; stop answers the head it stopped at, and the head stays there.
+    assert_eq!(
+        call(&node.rpc, "admin_sequencerActive", json!([])).await,
+        Ok(json!(true))
+    );
+    let stopped: B256 = serde_json::from_value(
+        call(&node.rpc, "admin_stopSequencer", json!([]))
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        call(&node.rpc, "admin_sequencerActive", json!([])).await,
+        Ok(json!(false))
+    );
+    let (stopped_n, head) = unsafe_head(&node.rpc).await;
+    assert_eq!(head, stopped, "stopSequencer answers the unsafe head");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        unsafe_head(&node.rpc).await,
+        (stopped_n, stopped),
+        "no blocks while stopped"
+    );
+    assert_eq!(engine_head(&engine), (stopped_n, stopped));
+    // Starting on a hash that is not the head is refused with op-node's handler code.
+    let wrong = call(
+        &node.rpc,
+        "admin_startSequencer",
+        json!([B256::repeat_byte(1)]),
+    )
+    .await;
+    assert_eq!(wrong.unwrap_err()["code"], json!(-32000));
+    assert_eq!(
+        call(&node.rpc, "admin_startSequencer", json!([stopped])).await,
+        Ok(Value::Null)
+    );
+    let (resumed_n, _) = wait_for_unsafe(&node.rpc, stopped_n + 2).await;
+    let parent =
+        engine.with_chain(|c| c.block_by_number(stopped_n + 1).unwrap().header.parent_hash);
+    assert_eq!(parent, stopped, "resumed on the block it stopped at");
+
+    // 3. Metrics in op-node's names.
+    let scrape = reqwest::get(format!("{}/metrics", node.metrics))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let unsafe_metric = scrape
+        .lines()
+        .find(|l| {
+            l.starts_with("op_node_default_refs_number{")
+                && l.contains("type=\"l2_unsafe\"")
+                && l.contains("layer=\"l2\"")
+        })
+        .unwrap_or_else(|| panic!("no l2_unsafe refs_number in:\n{scrape}"));
+    let value: f64 = unsafe_metric.rsplit(' ').next().unwrap().parse().unwrap();
+    assert!(
+        value >= resumed_n as f64,
+        "{unsafe_metric} (head {resumed_n})"
+    );
+    assert!(scrape.contains("op_node_default_up 1"), "{scrape}");
+    assert!(
+        scrape.contains("op_node_default_sequencer_sealing_seconds_count"),
+        "{scrape}"
+    );
+
+    // 4. kill -9, restart (admin off this time): the node picks up the engine's head and
+    //    builds on it.
+    node.child.kill().await.unwrap();
+    let (killed_n, killed_hash) = engine_head(&engine);
+    let node = start_node(&args(false)).await;
+    // Before its first reset the node reports zero heads; it then starts from the engine's
+    // head, so block killed_n + 1 builds on the block that was the head at the kill.
+    wait_for_unsafe(&node.rpc, killed_n + 2).await;
+    let parent = engine.with_chain(|c| c.block_by_number(killed_n + 1).unwrap().header.parent_hash);
+    assert_eq!(
+        parent, killed_hash,
+        "the restarted node continues the chain"
+    );
+    let refused = call(&node.rpc, "admin_sequencerActive", json!([])).await;
+    assert_eq!(refused.unwrap_err()["code"], json!(-32601), "admin is off");
+
+    // 5. SIGTERM stops it cleanly (exit 0).
+    let pid = node.child.id().unwrap();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut child = node.child;
+    let exit = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .expect("node did not stop within 10 s of SIGTERM")
+        .unwrap();
+    assert!(exit.success(), "exit after SIGTERM: {exit:?}");
+    engine.stop().await;
+}
