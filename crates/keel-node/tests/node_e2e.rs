@@ -454,6 +454,11 @@ async fn run(anvil_bin: &Path) {
         "{scrape}"
     );
 
+    // The safe-head database is open (no batches, so no records yet: op-node's
+    // "not found", not "safe head database not enabled").
+    let safe_at = call(&node.rpc, "optimism_safeHeadAtL1Block", json!(["0x1"])).await;
+    assert_eq!(safe_at.unwrap_err()["message"], json!("not found"));
+
     // 4. kill -9, restart (admin off this time): the node picks up the engine's head and
     //    builds on it.
     node.child.kill().await.unwrap();
@@ -483,5 +488,23 @@ async fn run(anvil_bin: &Path) {
         .expect("node did not stop within 10 s of SIGTERM")
         .unwrap();
     assert!(exit.success(), "exit after SIGTERM: {exit:?}");
+
+    // 6. A rollup config whose L2 genesis is not the engine's block 0 is refused at start.
+    let mut wrong = cfg.clone();
+    wrong.genesis.l2.hash = B256::repeat_byte(0xee);
+    std::fs::write(&rollup_path, wrong.to_json()).unwrap();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_keel"))
+        .arg("node")
+        .args(args(false))
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let expected = format!(
+        "error: L2 genesis mismatch: the rollup config names block 0 {}, but the L2 chain has {}",
+        wrong.genesis.l2.hash, cfg.genesis.l2.hash
+    );
+    assert_eq!(err.lines().last(), Some(expected.as_str()), "{err}");
     engine.stop().await;
 }

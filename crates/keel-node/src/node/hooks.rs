@@ -86,3 +86,95 @@ impl DriverHooks for NodeHooks {
         m.record_l2_ref("l2_finalized", &s.heads.finalized);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use alloy_primitives::B256;
+    use keel_protocol::rollup_config::BlockId;
+
+    use super::*;
+
+    fn l1(n: u64) -> L1BlockRef {
+        L1BlockRef {
+            number: n,
+            hash: B256::repeat_byte(n as u8),
+            ..L1BlockRef::default()
+        }
+    }
+
+    fn l2(n: u64, origin: u64) -> L2BlockRef {
+        L2BlockRef {
+            number: n,
+            hash: B256::repeat_byte(0x80 | n as u8),
+            timestamp: 1_000 + n,
+            l1_origin: BlockId {
+                number: origin,
+                hash: B256::repeat_byte(origin as u8),
+            },
+            ..L2BlockRef::default()
+        }
+    }
+
+    #[test]
+    fn safe_heads_are_recorded_and_a_reset_drops_the_voided_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Arc::new(SafeDb::open(dir.path().join("safe.db")).unwrap());
+        let metrics = Metrics::new("test");
+        let mut hooks = NodeHooks::new(Some(Arc::clone(&db)), Some(metrics.clone()));
+        hooks.safe_head(l1(10), l2(4, 8));
+        hooks.safe_head(l1(11), l2(6, 9));
+        hooks.safe_head(l1(12), l2(8, 10));
+        let at11 = db.safe_head_at_l1(11).unwrap().unwrap();
+        assert_eq!(at11.safe_head, l2(6, 9).id());
+        assert_eq!(at11.l1.hash, l1(11).hash);
+        // Reset to safe head 5 (origin 9): records from L1 11 on named safe heads at or
+        // past it; L1 11 is re-recorded with the reset's safe head, L1 12 goes.
+        hooks.pipeline_reset(l1(9));
+        hooks.derivation_reset(l1(9), l2(5, 9));
+        assert_eq!(
+            db.safe_head_at_l1(12).unwrap().unwrap().safe_head,
+            l2(5, 9).id()
+        );
+        assert_eq!(
+            db.safe_head_at_l1(10).unwrap().unwrap().safe_head,
+            l2(4, 8).id()
+        );
+        let text = metrics.encode();
+        assert!(
+            text.contains("keel_safedb_writes_total{outcome=\"record\"} 3"),
+            "{text}"
+        );
+        assert!(
+            text.contains("keel_safedb_writes_total{outcome=\"reset\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("op_node_default_pipeline_resets_total 1"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn status_is_recorded_under_op_node_ref_names() {
+        let metrics = Metrics::new("test");
+        let mut hooks = NodeHooks::new(None, Some(metrics.clone()));
+        let mut s = NodeStatus {
+            head_l1: l1(20),
+            ..NodeStatus::default()
+        };
+        s.heads.unsafe_head = l2(42, 19);
+        s.heads.safe = l2(30, 15);
+        hooks.status(&s);
+        hooks.sequenced(l2(42, 19), Duration::from_millis(30));
+        let text = metrics.encode();
+        for line in [
+            "op_node_default_refs_number{layer=\"l1\",type=\"l1_head\"} 20",
+            "op_node_default_refs_number{layer=\"l2\",type=\"l2_unsafe\"} 42",
+            "op_node_default_refs_number{layer=\"l1_origin\",type=\"l2_unsafe\"} 19",
+            "op_node_default_refs_number{layer=\"l2\",type=\"l2_safe\"} 30",
+            "op_node_default_sequencer_sealing_seconds_count 1",
+        ] {
+            assert!(text.contains(line), "missing {line} in\n{text}");
+        }
+    }
+}
