@@ -7,5 +7,6 @@
 )]
 #![forbid(unsafe_code)]
 
+pub mod devnet;
 pub mod driver;
 pub mod sources;

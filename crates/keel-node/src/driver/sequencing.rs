@@ -72,9 +72,13 @@ where
                 SequencerAction::FetchEpoch { origin, receipts } => {
                     let event = match self.l1.epoch(origin.hash, receipts).await {
                         Ok((header, receipts)) => {
-                            let blob_params =
-                                known_l1_blob_params(self.cfg.rollup.l1_chain_id, header.timestamp)
-                                    .or(self.cfg.l1_blob_params);
+                            // Exactly what derivation uses (its builder takes Keel's
+                            // schedule for known L1s, header inference otherwise), so the
+                            // sequencer's block is the derived one.
+                            let blob_params = known_l1_blob_params(
+                                self.cfg.rollup.l1_chain_id,
+                                header.timestamp,
+                            );
                             SequencerEvent::EpochData(Box::new(EpochInput {
                                 header,
                                 receipts,

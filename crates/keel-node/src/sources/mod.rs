@@ -2,3 +2,4 @@
 
 pub mod in_process;
 pub mod rpc;
+pub mod in_process_l1;
