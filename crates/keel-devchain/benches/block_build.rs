@@ -37,7 +37,11 @@ fn bench(c: &mut Criterion) {
         account_count(&w.genesis.state),
         pool.len()
     );
-    let mut chain = Chain::new(w.cfg.clone(), w.genesis.clone(), ChainConfig { max_states: 4 });
+    let mut chain = Chain::new(
+        w.cfg.clone(),
+        w.genesis.clone(),
+        ChainConfig { max_states: 4 },
+    );
     let build = |chain: &mut Chain| -> Duration {
         for tx in &pool {
             chain.add_to_pool(tx.clone()).unwrap();
@@ -45,14 +49,21 @@ fn bench(c: &mut Criterion) {
         let start = Instant::now();
         let block = chain.build(parent, black_box(&w.attrs)).unwrap();
         let elapsed = start.elapsed();
-        assert_eq!(block.transactions.len(), txs + 1, "every transfer is included");
+        assert_eq!(
+            block.transactions.len(),
+            txs + 1,
+            "every transfer is included"
+        );
         elapsed
     };
     let first = build(&mut chain);
     assert!(chain.pool().is_empty(), "the pool drains");
     eprintln!("first build: {first:.2?}");
     let mut samples: Vec<Duration> = (0..runs).map(|_| build(&mut chain)).collect();
-    report(&format!("build {txs} transfers on {accounts} accounts"), &mut samples);
+    report(
+        &format!("build {txs} transfers on {accounts} accounts"),
+        &mut samples,
+    );
 
     let mut g = c.benchmark_group("devchain");
     g.sample_size(10)

@@ -25,7 +25,7 @@ use common::*;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use keel_devchain::{
     chain::{Chain, ChainConfig},
-    executor::build_block,
+    executor::{build_block, decode_transactions},
 };
 use op_alloy_consensus::OpTxEnvelope;
 use op_alloy_rpc_types_engine::{OpExecutionPayload, OpExecutionPayloadSidecar};
@@ -39,7 +39,11 @@ struct Case {
 
 fn case(w: &World, name: &'static str, txs: &[Recovered<OpTxEnvelope>]) -> Case {
     let block = build_block(&w.cfg, &w.genesis.header, &w.genesis.state, &w.attrs, txs).unwrap();
-    assert_eq!(block.transactions.len(), txs.len() + 1, "{name}: every tx is included");
+    assert_eq!(
+        block.transactions.len(),
+        txs.len() + 1,
+        "{name}: every tx is included"
+    );
     assert!(
         block.receipts.iter().all(|r| r.is_success()),
         "{name}: every tx succeeds"
@@ -72,7 +76,11 @@ fn bench(c: &mut Criterion) {
         case(&w, "transfers", &transfers(&w, accounts)),
         case(&w, "contract_heavy", &loop_calls(&w, calls, writes)),
     ];
-    let mut chain = Chain::new(w.cfg.clone(), w.genesis.clone(), ChainConfig { max_states: 4 });
+    let mut chain = Chain::new(
+        w.cfg.clone(),
+        w.genesis.clone(),
+        ChainConfig { max_states: 4 },
+    );
     let mut g = c.benchmark_group("devchain_execution");
     g.sample_size(10)
         .warm_up_time(Duration::from_secs(1))
@@ -84,10 +92,19 @@ fn bench(c: &mut Criterion) {
             &mut samples,
         );
         let median = percentile(&samples, 0.5);
+        let mut recovery: Vec<Duration> = (0..runs)
+            .map(|_| {
+                let start = Instant::now();
+                decode_transactions(&case.payload.as_v1().transactions).unwrap();
+                start.elapsed()
+            })
+            .collect();
+        recovery.sort();
         eprintln!(
-            "{}: {:.1} Mgas/s (median)",
+            "{}: {:.1} Mgas/s (median); of which decoding + sender recovery {:.2?}",
             case.name,
-            case.gas as f64 / median.as_secs_f64() / 1e6
+            case.gas as f64 / median.as_secs_f64() / 1e6,
+            percentile(&recovery, 0.5)
         );
         g.throughput(Throughput::Elements(case.gas));
         g.bench_function(case.name, |b| {

@@ -171,8 +171,7 @@ impl<V: TrieValue> Trie<V> {
         let node = rlp_node(root, &mut buf);
         // A root under 32 bytes is embedded in its reference; the root hash is still the
         // hash of its RLP.
-        node.as_hash()
-            .unwrap_or_else(|| keccak256(node.as_slice()))
+        node.as_hash().unwrap_or_else(|| keccak256(node.as_slice()))
     }
 
     /// The values in key order.
@@ -289,7 +288,10 @@ fn split<V>(old: Kind<V>, path: Nibbles, value: V) -> Kind<V> {
     };
     for (nibble, node) in [
         (old_key.get(common), old_node),
-        (path.get(common), leaf(path.slice(common.saturating_add(1)..), value)),
+        (
+            path.get(common),
+            leaf(path.slice(common.saturating_add(1)..), value),
+        ),
     ] {
         if let Some(slot) = nibble.and_then(|n| children.get_mut(usize::from(n))) {
             *slot = Some(node);
@@ -327,10 +329,7 @@ fn remove_in<V: Clone>(node: Node<V>, path: Nibbles) -> (Option<Node<V>>, Option
             (rest.map(|n| prefixed(key, Arc::new(n))), removed)
         }
         Kind::Branch { mut children } => {
-            let Some(slot) = path
-                .first()
-                .and_then(|n| children.get_mut(usize::from(n)))
-            else {
+            let Some(slot) = path.first().and_then(|n| children.get_mut(usize::from(n))) else {
                 return (Some(Node::new(Kind::Branch { children })), None);
             };
             let Some(child) = slot.take() else {
@@ -338,10 +337,7 @@ fn remove_in<V: Clone>(node: Node<V>, path: Nibbles) -> (Option<Node<V>>, Option
             };
             let (rest, removed) = remove_in(Arc::unwrap_or_clone(child), path.slice(1..));
             *slot = rest.map(Arc::new);
-            let mut left = children
-                .iter_mut()
-                .enumerate()
-                .filter(|(_, c)| c.is_some());
+            let mut left = children.iter_mut().enumerate().filter(|(_, c)| c.is_some());
             let only = match (left.next(), left.next()) {
                 (Some((nibble, only)), None) => only.take().map(|c| (nibble, c)),
                 (None, _) => return (None, removed),

@@ -22,23 +22,26 @@ enum Op {
 
 /// Keys where each may share its first `shared` nibbles with an earlier one.
 fn keys() -> impl Strategy<Value = Vec<B256>> {
-    prop::collection::vec((any::<[u8; 32]>(), any::<prop::sample::Index>(), 0usize..64), 1..48)
-        .prop_map(|specs| {
-            let mut keys: Vec<B256> = Vec::new();
-            for (random, base, shared) in specs {
-                let mut key = random;
-                if !keys.is_empty() {
-                    let base = keys[base.index(keys.len())];
-                    for n in 0..shared {
-                        let (byte, high) = (n / 2, n % 2 == 0);
-                        let mask = if high { 0xf0 } else { 0x0f };
-                        key[byte] = (key[byte] & !mask) | (base[byte] & mask);
-                    }
+    prop::collection::vec(
+        (any::<[u8; 32]>(), any::<prop::sample::Index>(), 0usize..64),
+        1..48,
+    )
+    .prop_map(|specs| {
+        let mut keys: Vec<B256> = Vec::new();
+        for (random, base, shared) in specs {
+            let mut key = random;
+            if !keys.is_empty() {
+                let base = keys[base.index(keys.len())];
+                for n in 0..shared {
+                    let (byte, high) = (n / 2, n % 2 == 0);
+                    let mask = if high { 0xf0 } else { 0x0f };
+                    key[byte] = (key[byte] & !mask) | (base[byte] & mask);
                 }
-                keys.push(B256::from(key));
             }
-            keys
-        })
+            keys.push(B256::from(key));
+        }
+        keys
+    })
 }
 
 fn ops() -> impl Strategy<Value = Vec<Op>> {

@@ -83,7 +83,10 @@ fn code(b: u8) -> Bytes {
 }
 
 fn writes() -> impl Strategy<Value = Vec<(usize, u64)>> {
-    prop::collection::vec((0..SLOTS, prop_oneof![2 => Just(0u64), 5 => 1u64..1_000]), 0..6)
+    prop::collection::vec(
+        (0..SLOTS, prop_oneof![2 => Just(0u64), 5 => 1u64..1_000]),
+        0..6,
+    )
 }
 
 fn change() -> impl Strategy<Value = Change> {
@@ -157,11 +160,7 @@ fn check(state: &MemState, model: &BTreeMap<Address, Model>) -> Result<(), TestC
 
 /// Builds the EVM change set for `changes` against the current model, and applies the same
 /// rules to the model.
-fn commit(
-    state: &mut MemState,
-    model: &mut BTreeMap<Address, Model>,
-    changes: &[(usize, Change)],
-) {
+fn commit(state: &mut MemState, model: &mut BTreeMap<Address, Model>, changes: &[(usize, Change)]) {
     let mut set = AddressMap::<Account>::default();
     for (i, change) in changes {
         let a = address(*i);
@@ -222,9 +221,11 @@ fn commit(
                 }
                 Account::default()
                     .with_info(info(*balance, *nonce, &code))
-                    .with_storage(slots.into_iter().map(|(k, (o, p))| {
-                        (k, EvmStorageSlot::new_changed(o, p, 0))
-                    }))
+                    .with_storage(
+                        slots
+                            .into_iter()
+                            .map(|(k, (o, p))| (k, EvmStorageSlot::new_changed(o, p, 0))),
+                    )
             }
             Change::SelfDestruct => {
                 model.remove(&a);
@@ -252,9 +253,11 @@ fn commit(
                 );
                 Account::default()
                     .with_info(info(*balance, nonce, &Bytes::new()))
-                    .with_storage(slots.into_iter().map(|(k, (_, p))| {
-                        (k, EvmStorageSlot::new_changed(U256::ZERO, p, 0))
-                    }))
+                    .with_storage(
+                        slots
+                            .into_iter()
+                            .map(|(k, (_, p))| (k, EvmStorageSlot::new_changed(U256::ZERO, p, 0))),
+                    )
                     .with_created_mark()
             }
             Change::EmptyTouch => {
@@ -275,8 +278,10 @@ fn apply(state: &mut MemState, model: &mut BTreeMap<Address, Model>, op: &Op) {
             balance,
             slots,
         } => {
-            let storage: BTreeMap<U256, U256> =
-                slots.iter().map(|(s, v)| (slot(*s), U256::from(*v))).collect();
+            let storage: BTreeMap<U256, U256> = slots
+                .iter()
+                .map(|(s, v)| (slot(*s), U256::from(*v)))
+                .collect();
             let a = address(*i);
             let acc = if storage.is_empty() {
                 MemAccount::with_balance(U256::from(*balance))

@@ -85,7 +85,11 @@ fn sender_key(i: usize) -> PrivateKeySigner {
 pub fn world(accounts: usize, senders: usize) -> World {
     let mut sys = chain_common::dev_system_config();
     sys.gas_limit = GAS_LIMIT;
-    let l1_a = chain_common::l1_header(100, B256::repeat_byte(0x99), chain_common::GENESIS_TIME - 12);
+    let l1_a = chain_common::l1_header(
+        100,
+        B256::repeat_byte(0x99),
+        chain_common::GENESIS_TIME - 12,
+    );
     let l1_b = chain_common::l1_header(101, l1_a.hash(), chain_common::GENESIS_TIME);
     let (mut cfg, genesis) =
         chain_common::dev_rollup_config(chain_common::jovian_at_genesis(), sys, &l1_a);
@@ -99,7 +103,12 @@ pub fn world(accounts: usize, senders: usize) -> World {
         state.insert_account(funded(i), MemAccount::with_balance(balance));
     }
     let slots: BTreeMap<U256, U256> = (0..LOOP_CONTRACT_SLOTS)
-        .map(|i| (U256::from_be_bytes(keccak256(i.to_be_bytes()).0), U256::from(i + 1)))
+        .map(|i| {
+            (
+                U256::from_be_bytes(keccak256(i.to_be_bytes()).0),
+                U256::from(i + 1),
+            )
+        })
         .collect();
     state.insert_account(
         LOOP_CONTRACT,
@@ -149,7 +158,13 @@ pub fn world(accounts: usize, senders: usize) -> World {
     }
 }
 
-fn sign(key: &PrivateKeySigner, to: Address, gas_limit: u64, value: U256, input: Bytes) -> Recovered<OpTxEnvelope> {
+fn sign(
+    key: &PrivateKeySigner,
+    to: Address,
+    gas_limit: u64,
+    value: U256,
+    input: Bytes,
+) -> Recovered<OpTxEnvelope> {
     let tx = TxEip1559 {
         chain_id: CHAIN_ID,
         nonce: 0,
@@ -173,7 +188,13 @@ pub fn transfers(w: &World, accounts: usize) -> Vec<Recovered<OpTxEnvelope>> {
         .enumerate()
         .map(|(i, key)| {
             let to = funded(n + (i * 7919) % (accounts - n));
-            sign(key, to, 21_000, U256::from(1_000_000_000u64 + i as u64), Bytes::new())
+            sign(
+                key,
+                to,
+                21_000,
+                U256::from(1_000_000_000u64 + i as u64),
+                Bytes::new(),
+            )
         })
         .collect()
 }
@@ -185,7 +206,15 @@ pub fn loop_calls(w: &World, count: usize, writes: u64) -> Vec<Recovered<OpTxEnv
     w.senders
         .iter()
         .take(count)
-        .map(|key| sign(key, LOOP_CONTRACT, 30_000 + 23_000 * writes, U256::ZERO, input.clone()))
+        .map(|key| {
+            sign(
+                key,
+                LOOP_CONTRACT,
+                30_000 + 23_000 * writes,
+                U256::ZERO,
+                input.clone(),
+            )
+        })
         .collect()
 }
 
