@@ -4,6 +4,8 @@
 //! - [`genesis`]: the dev chain's L2 genesis (dev accounts, predeploys run from the specs'
 //!   deployment bytecodes, Jovian-at-genesis header).
 //! - [`state`]: the in-memory world state, its trie roots, and revm's database over it.
+//! - `trie`: the persistent Merkle-Patricia trie with cached node hashes that keeps the
+//!   state and storage roots incremental and post-state clones cheap.
 //! - [`executor`]: builds a block from payload attributes and executes a payload, sealing
 //!   the header as OP execution clients do.
 //! - [`chain`]: blocks, post-state snapshots, forkchoice and reorgs.
@@ -30,3 +32,4 @@ pub mod l1;
 pub mod l2_rpc;
 pub mod rpc;
 pub mod state;
+mod trie;
