@@ -9,9 +9,7 @@
 use alloy_eips::BlockNumberOrTag;
 use alloy_primitives::{Address, B256};
 use alloy_signer_local::PrivateKeySigner;
-use keel_batcher::{
-    BatchBlock, ChannelManager, L1Head, TxId, service::PreparedTx, txmgr::TxFees,
-};
+use keel_batcher::{BatchBlock, ChannelManager, L1Head, TxId, service::PreparedTx, txmgr::TxFees};
 use keel_devchain::{engine_server::InProcessEngine, l1::beacon::SharedL1Chain};
 use keel_engine::client::block_from_rpc;
 use keel_protocol::rollup_config::{BlockId, RollupConfig};
@@ -154,13 +152,15 @@ impl DevBatcher {
         let bytes = data.len();
         let mut c = l1.write();
         let nonce = c.pending_nonce(&self.signer.address());
-        let prepared =
-            PreparedTx::new(&data, self.inbox, nonce).map_err(|e| DevBatcherError::Tx(e.to_string()))?;
+        let prepared = PreparedTx::new(&data, self.inbox, nonce)
+            .map_err(|e| DevBatcherError::Tx(e.to_string()))?;
         // Generous caps: the dev L1 is never congested; unused fee is not paid.
         let base = u128::from(c.next_base_fee());
         let fees = TxFees {
             tip_cap: c.suggested_priority_fee(),
-            fee_cap: base.saturating_mul(2).saturating_add(c.suggested_priority_fee()),
+            fee_cap: base
+                .saturating_mul(2)
+                .saturating_add(c.suggested_priority_fee()),
             blob_fee_cap: prepared
                 .is_blob()
                 .then(|| c.next_blob_base_fee().saturating_mul(2).max(1_000_000_000)),

@@ -169,7 +169,9 @@ pub struct Devnet {
 
 impl std::fmt::Debug for Devnet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Devnet").field("rollup", &self.rollup.l2_chain_id).finish_non_exhaustive()
+        f.debug_struct("Devnet")
+            .field("rollup", &self.rollup.l2_chain_id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -250,7 +252,10 @@ impl Devnet {
             Driver::new(
                 cfg,
                 InProcessL1(Arc::clone(&l1)),
-                RpcL2(EngineClient::with_transport(InProcessTransport(engine.clone()), forks)),
+                RpcL2(EngineClient::with_transport(
+                    InProcessTransport(engine.clone()),
+                    forks,
+                )),
                 EngineClient::with_transport(InProcessTransport(engine.clone()), forks),
                 clock,
                 NoHooks,

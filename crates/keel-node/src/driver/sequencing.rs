@@ -75,10 +75,8 @@ where
                             // Exactly what derivation uses (its builder takes Keel's
                             // schedule for known L1s, header inference otherwise), so the
                             // sequencer's block is the derived one.
-                            let blob_params = known_l1_blob_params(
-                                self.cfg.rollup.l1_chain_id,
-                                header.timestamp,
-                            );
+                            let blob_params =
+                                known_l1_blob_params(self.cfg.rollup.l1_chain_id, header.timestamp);
                             SequencerEvent::EpochData(Box::new(EpochInput {
                                 header,
                                 receipts,

@@ -43,12 +43,13 @@ impl L1Source for InProcessL1 {
 
     async fn block_input(&self, number: u64) -> Result<Option<L1BlockInput>, SourceError> {
         let c = self.0.read();
-        Ok(c.block(BlockNumberOrTag::Number(number)).map(|b| L1BlockInput {
-            block_ref: block_ref(b),
-            header: b.header.inner().clone(),
-            transactions: b.transactions.iter().map(|t| t.inner().clone()).collect(),
-            receipts: b.receipts.clone(),
-        }))
+        Ok(c.block(BlockNumberOrTag::Number(number))
+            .map(|b| L1BlockInput {
+                block_ref: block_ref(b),
+                header: b.header.inner().clone(),
+                transactions: b.transactions.iter().map(|t| t.inner().clone()).collect(),
+                receipts: b.receipts.clone(),
+            }))
     }
 
     async fn epoch(
@@ -70,7 +71,10 @@ impl L1Source for InProcessL1 {
         _indices: &[u64],
     ) -> Result<Vec<Box<[u8; BLOB_SIZE]>>, SourceError> {
         let sidecars = self.0.read().blob_sidecars(block.number).ok_or_else(|| {
-            SourceError::temporary("L1 beacon", format!("blobs of L1 block {} pruned", block.number))
+            SourceError::temporary(
+                "L1 beacon",
+                format!("blobs of L1 block {} pruned", block.number),
+            )
         })?;
         let mut by_hash = std::collections::HashMap::new();
         for (_, sidecar) in &sidecars {
@@ -81,15 +85,12 @@ impl L1Source for InProcessL1 {
         hashes
             .iter()
             .map(|h| {
-                by_hash
-                    .get(h)
-                    .map(|blob| Box::new(blob.0))
-                    .ok_or_else(|| {
-                        SourceError::temporary(
-                            "L1 beacon",
-                            format!("blob {h} not in L1 block {}", block.number),
-                        )
-                    })
+                by_hash.get(h).map(|blob| Box::new(blob.0)).ok_or_else(|| {
+                    SourceError::temporary(
+                        "L1 beacon",
+                        format!("blob {h} not in L1 block {}", block.number),
+                    )
+                })
             })
             .collect()
     }
