@@ -246,11 +246,15 @@ pub(crate) fn rpc_receipt<B: EthBackend>(
     })
 }
 
+/// A backend's receipt in RPC shape.
+pub(crate) type BackendReceipt<B> =
+    RpcReceipt<<B as EthBackend>::RpcReceiptInner, <B as EthBackend>::ReceiptExtra>;
+
 /// The receipts of every transaction of `block`, in order (`eth_getBlockReceipts`).
 pub(crate) fn rpc_block_receipts<B: EthBackend>(
     b: &B,
     block: Blk<'_, B>,
-) -> Result<Vec<RpcReceipt<B::RpcReceiptInner, B::ReceiptExtra>>, EthError> {
+) -> Result<Vec<BackendReceipt<B>>, EthError> {
     (0..block.transactions.len())
         .map(|i| rpc_receipt(b, block, i))
         .collect()

@@ -106,7 +106,7 @@ fn prove(
     targets: &[B256],
 ) -> (B256, Vec<Vec<Bytes>>) {
     let mut leaves: Vec<(B256, Vec<u8>)> = leaves.collect();
-    leaves.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    leaves.sort_unstable_by_key(|(k, _)| *k);
     let paths: Vec<Nibbles> = targets.iter().map(Nibbles::unpack).collect();
     let mut builder = HashBuilder::default().with_proof_retainer(ProofRetainer::new(paths.clone()));
     for (key, value) in &leaves {
