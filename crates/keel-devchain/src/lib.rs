@@ -15,6 +15,8 @@
 //! - [`rpc`]: the user-facing `eth_` API over a small backend trait ([`rpc::EthBackend`]),
 //!   and its public unauthenticated server.
 //! - [`l2_rpc`]: the L2 chain as that backend (OP envelopes, op-geth's receipt fields).
+//! - [`l1_rpc`]: the L1 dev chain as that backend (Ethereum envelopes, blobs), and its
+//!   public `eth_` server.
 //! - [`call`]: read-only op-revm execution for `eth_call` / `eth_estimateGas`.
 
 #![cfg_attr(
@@ -29,6 +31,7 @@ pub mod executor;
 pub mod forks;
 pub mod genesis;
 pub mod l1;
+pub mod l1_rpc;
 pub mod l2_rpc;
 pub mod rpc;
 pub mod state;
