@@ -8,6 +8,7 @@
 //! replays exactly. Components talk in process; the HTTP servers exist for users only.
 
 pub mod batcher;
+pub mod cli;
 
 use std::{sync::Arc, time::Duration};
 

@@ -160,7 +160,13 @@ where
                                     let took = self.clock.now_ms().saturating_sub(started);
                                     let seal_duration = std::time::Duration::from_millis(took);
                                     self.hooks.sequenced(head, seal_duration);
-                                    self.status.send_modify(|s| s.sequenced_blocks += 1);
+                                    let on_time = u64::from(
+                                        self.clock.now_ms() <= head.timestamp.saturating_mul(1000),
+                                    );
+                                    self.status.send_modify(|s| {
+                                        s.sequenced_blocks += 1;
+                                        s.sealed_on_time += on_time;
+                                    });
                                     tracing::info!(number = head.number, %hash, txs_origin = head.l1_origin.number, seal_ms = took, "sequenced block");
                                     SequencerEvent::Sealed {
                                         head,
