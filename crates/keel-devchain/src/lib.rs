@@ -4,6 +4,8 @@
 //! - [`genesis`]: the dev chain's L2 genesis (dev accounts, predeploys run from the specs'
 //!   deployment bytecodes, Jovian-at-genesis header).
 //! - [`state`]: the in-memory world state, its trie roots, and revm's database over it.
+//! - `trie`: the persistent Merkle-Patricia trie with cached node hashes that keeps the
+//!   state and storage roots incremental and post-state clones cheap.
 //! - [`executor`]: builds a block from payload attributes and executes a payload, sealing
 //!   the header as OP execution clients do.
 //! - [`chain`]: blocks, post-state snapshots, forkchoice and reorgs.
@@ -13,6 +15,8 @@
 //! - [`rpc`]: the user-facing `eth_` API over a small backend trait ([`rpc::EthBackend`]),
 //!   and its public unauthenticated server.
 //! - [`l2_rpc`]: the L2 chain as that backend (OP envelopes, op-geth's receipt fields).
+//! - [`l1_rpc`]: the L1 dev chain as that backend (Ethereum envelopes, blobs), and its
+//!   public `eth_` server.
 //! - [`call`]: read-only op-revm execution for `eth_call` / `eth_estimateGas`.
 
 #![cfg_attr(
@@ -27,6 +31,8 @@ pub mod executor;
 pub mod forks;
 pub mod genesis;
 pub mod l1;
+pub mod l1_rpc;
 pub mod l2_rpc;
 pub mod rpc;
 pub mod state;
+mod trie;

@@ -1,14 +1,18 @@
 //! The in-memory world state: accounts, storage and code, with the Merkle-Patricia roots
-//! computed by `alloy-trie`, and revm's `Database` / `DatabaseCommit` over it.
+//! kept incrementally, and revm's `Database` / `DatabaseCommit` over it.
 //!
-//! The whole state lives in ordered maps; a block's post-state is a clone of its parent's
-//! with the block's changes committed. Storage roots are cached per account and recomputed
-//! only for accounts a commit touched, so a block costs one storage-trie build per changed
-//! contract plus one account-trie build.
+//! Design: the accounts live in a persistent account trie keyed by `keccak(address)`, and
+//! each account's storage in a persistent storage trie keyed by `keccak(slot)` ([`crate::trie`]).
+//! A block's post-state starts as a clone of its parent's, which shares every trie node
+//! (a reference count, not a copy of 100,000 accounts); committing the block's changes
+//! copies only the nodes on the changed paths, and the state root rehashes only those. The
+//! roots are exactly alloy-trie's (`state_root`, `storage_root_unhashed`) over the same
+//! accounts; the property tests in `tests/state_root_props.rs` check it.
 
 use std::{collections::BTreeMap, convert::Infallible, sync::Arc};
 
 use alloy_primitives::{Address, B256, Bytes, KECCAK256_EMPTY, U256, keccak256};
+use alloy_rlp::Encodable;
 use alloy_trie::{EMPTY_ROOT_HASH, TrieAccount, root::storage_root_unhashed};
 use revm::{
     Database, DatabaseCommit,
@@ -17,11 +21,13 @@ use revm::{
     state::{Account, AccountInfo},
 };
 
+use crate::trie::{Trie, TrieValue};
+
 /// Number of recent block hashes the `BLOCKHASH` opcode can see (EIP-210 window).
 pub const BLOCK_HASH_WINDOW: u64 = 256;
 
 /// One account of the in-memory state.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct MemAccount {
     /// Nonce.
     pub nonce: u64,
@@ -33,9 +39,24 @@ pub struct MemAccount {
     pub code_hash: B256,
     /// Non-zero storage slots.
     pub storage: BTreeMap<U256, U256>,
-    /// Cached storage root; `None` when the storage changed since it was last computed.
-    storage_root: Option<B256>,
+    /// The storage trie over `storage`, keyed by `keccak(slot)`.
+    storage_trie: Trie<U256>,
+    /// Whether `storage_trie` holds exactly `storage`: false for an account built or changed
+    /// outside [`MemState`] (the public `storage` field), until it is rebuilt.
+    trie_synced: bool,
 }
+
+impl PartialEq for MemAccount {
+    fn eq(&self, other: &Self) -> bool {
+        self.nonce == other.nonce
+            && self.balance == other.balance
+            && self.code == other.code
+            && self.code_hash == other.code_hash
+            && self.storage == other.storage
+    }
+}
+
+impl Eq for MemAccount {}
 
 impl Default for MemAccount {
     fn default() -> Self {
@@ -45,7 +66,8 @@ impl Default for MemAccount {
             code: Bytes::new(),
             code_hash: KECCAK256_EMPTY,
             storage: BTreeMap::new(),
-            storage_root: Some(EMPTY_ROOT_HASH),
+            storage_trie: Trie::new(),
+            trie_synced: true,
         }
     }
 }
@@ -65,25 +87,50 @@ impl MemAccount {
             code_hash: keccak256(&code),
             code,
             storage,
-            storage_root: None,
+            trie_synced: false,
             ..Self::default()
         }
     }
 
-    /// The storage-trie root (computed on demand, then cached).
+    /// The storage-trie root (the trie is rebuilt first if the account was built or
+    /// changed outside [`MemState`]).
     pub fn storage_root(&mut self) -> B256 {
-        if let Some(root) = self.storage_root {
-            return root;
+        if !self.trie_synced {
+            self.rebuild_storage_trie();
         }
-        let root = compute_storage_root(&self.storage);
-        self.storage_root = Some(root);
-        root
+        self.storage_trie.root()
     }
 
-    /// The storage root without caching (for a shared reference).
+    /// The storage root through a shared reference (computed from `storage` from scratch
+    /// if the trie is not in step with it).
     pub fn storage_root_uncached(&self) -> B256 {
-        self.storage_root
-            .unwrap_or_else(|| compute_storage_root(&self.storage))
+        if self.trie_synced {
+            self.storage_trie.root()
+        } else {
+            compute_storage_root(&self.storage)
+        }
+    }
+
+    fn rebuild_storage_trie(&mut self) {
+        self.storage.retain(|_, v| !v.is_zero());
+        let mut trie = Trie::new();
+        for (slot, value) in &self.storage {
+            trie.insert(slot_key(*slot), *value);
+        }
+        self.storage_trie = trie;
+        self.trie_synced = true;
+    }
+
+    /// Sets slot `slot` to `value` in the map and the trie (zero deletes).
+    fn set_slot(&mut self, slot: U256, value: U256) {
+        let key = slot_key(slot);
+        if value.is_zero() {
+            self.storage.remove(&slot);
+            self.storage_trie.remove(&key);
+        } else {
+            self.storage.insert(slot, value);
+            self.storage_trie.insert(key, value);
+        }
     }
 
     fn info(&self) -> AccountInfo {
@@ -96,6 +143,17 @@ impl MemAccount {
     }
 }
 
+/// The storage trie's key for `slot`.
+fn slot_key(slot: U256) -> B256 {
+    keccak256(B256::from(slot))
+}
+
+impl TrieValue for U256 {
+    fn encode_value(&self, out: &mut Vec<u8>) {
+        self.encode(out);
+    }
+}
+
 fn compute_storage_root(storage: &BTreeMap<U256, U256>) -> B256 {
     storage_root_unhashed(
         storage
@@ -105,12 +163,34 @@ fn compute_storage_root(storage: &BTreeMap<U256, U256>) -> B256 {
     )
 }
 
-/// The world state plus the recent block hashes `BLOCKHASH` reads.
+/// An account-trie leaf: the account and the address its key hashes.
+#[derive(Debug, Clone)]
+struct AccountLeaf {
+    address: Address,
+    account: MemAccount,
+}
+
+impl TrieValue for AccountLeaf {
+    fn encode_value(&self, out: &mut Vec<u8>) {
+        let a = &self.account;
+        TrieAccount {
+            nonce: a.nonce,
+            balance: a.balance,
+            storage_root: a.storage_root_uncached(),
+            code_hash: a.code_hash,
+        }
+        .encode(out);
+    }
+}
+
+/// The world state plus the recent block hashes `BLOCKHASH` reads. Cloning is cheap: the
+/// clones share the tries' nodes until one of them writes.
 #[derive(Debug, Clone, Default)]
 pub struct MemState {
-    accounts: BTreeMap<Address, MemAccount>,
+    /// The account trie, keyed by `keccak(address)`.
+    accounts: Trie<AccountLeaf>,
     /// Code by hash, shared between snapshots.
-    codes: BTreeMap<B256, Bytes>,
+    codes: Arc<BTreeMap<B256, Bytes>>,
     /// Hashes of recent blocks by number (at most [`BLOCK_HASH_WINDOW`]).
     block_hashes: Arc<BTreeMap<u64, B256>>,
 }
@@ -123,39 +203,43 @@ impl MemState {
 
     /// The account at `address`, if it exists.
     pub fn account(&self, address: &Address) -> Option<&MemAccount> {
-        self.accounts.get(address)
+        self.accounts
+            .get(&keccak256(address))
+            .map(|leaf| &leaf.account)
     }
 
-    /// All accounts, by address.
+    /// All accounts, in the account trie's order (by `keccak(address)`).
     pub fn accounts(&self) -> impl Iterator<Item = (&Address, &MemAccount)> {
-        self.accounts.iter()
+        self.accounts
+            .values()
+            .map(|leaf| (&leaf.address, &leaf.account))
+    }
+
+    /// Number of accounts.
+    pub fn account_count(&self) -> usize {
+        self.accounts.len()
     }
 
     /// Balance of `address` (zero when absent).
     pub fn balance(&self, address: &Address) -> U256 {
-        self.accounts
-            .get(address)
-            .map(|a| a.balance)
-            .unwrap_or_default()
+        self.account(address).map(|a| a.balance).unwrap_or_default()
     }
 
     /// Nonce of `address` (zero when absent).
     pub fn nonce(&self, address: &Address) -> u64 {
-        self.accounts.get(address).map(|a| a.nonce).unwrap_or(0)
+        self.account(address).map(|a| a.nonce).unwrap_or(0)
     }
 
     /// Code of `address` (empty when absent).
     pub fn code(&self, address: &Address) -> Bytes {
-        self.accounts
-            .get(address)
+        self.account(address)
             .map(|a| a.code.clone())
             .unwrap_or_default()
     }
 
     /// Storage slot `slot` of `address` (zero when unset).
     pub fn storage(&self, address: &Address, slot: U256) -> U256 {
-        self.accounts
-            .get(address)
+        self.account(address)
             .and_then(|a| a.storage.get(&slot).copied())
             .unwrap_or_default()
     }
@@ -164,16 +248,24 @@ impl MemState {
     pub fn insert_account(&mut self, address: Address, mut account: MemAccount) {
         if !account.code.is_empty() {
             account.code_hash = keccak256(&account.code);
-            self.codes.insert(account.code_hash, account.code.clone());
+            self.add_code(account.code_hash, account.code.clone());
         }
-        account.storage.retain(|_, v| !v.is_zero());
-        account.storage_root = None;
-        self.accounts.insert(address, account);
+        account.rebuild_storage_trie();
+        self.accounts
+            .insert(keccak256(address), AccountLeaf { address, account });
     }
 
     /// Removes an account.
     pub fn remove_account(&mut self, address: &Address) -> Option<MemAccount> {
-        self.accounts.remove(address)
+        self.accounts
+            .remove(&keccak256(address))
+            .map(|leaf| leaf.account)
+    }
+
+    fn add_code(&mut self, hash: B256, code: Bytes) {
+        if !self.codes.contains_key(&hash) {
+            Arc::make_mut(&mut self.codes).insert(hash, code);
+        }
     }
 
     /// Records `hash` as block `number`'s, forgetting hashes older than the `BLOCKHASH`
@@ -186,34 +278,18 @@ impl MemState {
     }
 
     /// The state root: the account trie over `keccak(address)` of each account's
-    /// `(nonce, balance, storageRoot, codeHash)`.
+    /// `(nonce, balance, storageRoot, codeHash)`. Only the paths changed since the last
+    /// root (of this state or of the parent it was cloned from) are rehashed.
     ///
     /// Spec: Ethereum yellow paper, appendix D; every OP execution client uses the same trie.
     pub fn state_root(&mut self) -> B256 {
-        let mut leaves: Vec<(B256, TrieAccount)> = self
-            .accounts
-            .iter_mut()
-            .map(|(address, account)| {
-                (
-                    keccak256(address),
-                    TrieAccount {
-                        nonce: account.nonce,
-                        balance: account.balance,
-                        storage_root: account.storage_root(),
-                        code_hash: account.code_hash,
-                    },
-                )
-            })
-            .collect();
-        leaves.sort_unstable_by_key(|(k, _)| *k);
-        alloy_trie::root::state_root(leaves)
+        self.accounts.root()
     }
 
     /// The storage root of `address` (the empty root when absent).
     pub fn storage_root(&mut self, address: &Address) -> B256 {
-        self.accounts
-            .get_mut(address)
-            .map_or(EMPTY_ROOT_HASH, MemAccount::storage_root)
+        self.account(address)
+            .map_or(EMPTY_ROOT_HASH, MemAccount::storage_root_uncached)
     }
 }
 
@@ -221,7 +297,7 @@ impl Database for MemState {
     type Error = Infallible;
 
     fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, Self::Error> {
-        Ok(self.accounts.get(&address).map(MemAccount::info))
+        Ok(self.account(&address).map(MemAccount::info))
     }
 
     fn code_by_hash(&mut self, code_hash: B256) -> Result<Bytecode, Self::Error> {
@@ -254,22 +330,38 @@ impl DatabaseCommit for MemState {
             if !account.is_touched() {
                 continue;
             }
+            let key = keccak256(address);
             if account.is_selfdestructed() {
-                self.accounts.remove(&address);
+                self.accounts.remove(&key);
                 continue;
             }
             let created = account.is_created();
             let info = &account.info;
             if info.is_empty() && account.storage.values().all(|s| s.present_value.is_zero()) {
-                self.accounts.remove(&address);
+                self.accounts.remove(&key);
                 continue;
             }
-            let entry = self.accounts.entry(address).or_default();
+            if self.accounts.get(&key).is_none() {
+                self.accounts.insert(
+                    key,
+                    AccountLeaf {
+                        address,
+                        account: MemAccount::default(),
+                    },
+                );
+            }
+            let Some(leaf) = self.accounts.get_mut(&key) else {
+                continue;
+            };
+            let entry = &mut leaf.account;
             if created {
                 entry.storage.clear();
+                entry.storage_trie = Trie::new();
+                entry.trie_synced = true;
             }
             entry.nonce = info.nonce;
             entry.balance = info.balance;
+            let mut code_added = None;
             if entry.code_hash != info.code_hash {
                 let code = info
                     .code
@@ -280,23 +372,16 @@ impl DatabaseCommit for MemState {
                 entry.code_hash = info.code_hash;
                 entry.code = code.clone();
                 if !code.is_empty() {
-                    self.codes.insert(info.code_hash, code);
+                    code_added = Some((info.code_hash, code));
                 }
             }
-            let mut storage_changed = created;
             for (slot, value) in &account.storage {
-                if !value.is_changed() && !created {
-                    continue;
-                }
-                storage_changed = true;
-                if value.present_value.is_zero() {
-                    entry.storage.remove(slot);
-                } else {
-                    entry.storage.insert(*slot, value.present_value);
+                if value.is_changed() || created {
+                    entry.set_slot(*slot, value.present_value);
                 }
             }
-            if storage_changed {
-                entry.storage_root = None;
+            if let Some((hash, code)) = code_added {
+                self.add_code(hash, code);
             }
         }
     }

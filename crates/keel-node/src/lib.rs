@@ -8,6 +8,7 @@
 )]
 #![forbid(unsafe_code)]
 
+pub mod devnet;
 pub mod driver;
 pub mod node;
 pub mod sources;

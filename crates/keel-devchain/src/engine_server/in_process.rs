@@ -70,6 +70,15 @@ impl InProcessEngine {
         Ok(reply.remove("result").unwrap_or(Value::Null))
     }
 
+    /// Starts the public, unauthenticated `eth_` server on `addr` over this engine's chain
+    /// (what `cast` and wallets talk to in `keel devnet`).
+    pub async fn start_public_rpc(
+        &self,
+        addr: std::net::SocketAddr,
+    ) -> Result<crate::rpc::EthServer, crate::rpc::server::EthServerError> {
+        crate::rpc::EthServer::start(addr, self.state.clone()).await
+    }
+
     /// Reads the chain (while holding the lock: keep `f` short).
     pub fn with_chain<R>(&self, f: impl FnOnce(&Chain) -> R) -> R {
         f(&self.state.lock().chain)

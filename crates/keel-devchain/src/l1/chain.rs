@@ -378,6 +378,11 @@ impl L1Chain {
         self.blocks.get(idx)
     }
 
+    /// Where a mined transaction is: its block number and index in the block.
+    pub fn transaction_location(&self, hash: &B256) -> Option<(u64, usize)> {
+        self.tx_index.get(hash).copied()
+    }
+
     /// A mined transaction and its receipt data.
     pub fn transaction(&self, hash: &B256) -> Option<TxInfo> {
         let (number, index) = *self.tx_index.get(hash)?;

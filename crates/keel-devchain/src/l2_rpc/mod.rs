@@ -30,6 +30,7 @@ use crate::{
 
 impl EthBackend for Chain {
     type Tx = OpTxEnvelope;
+    type Stored = OpTxEnvelope;
     type Receipt = OpReceiptEnvelope;
     type RpcTx = op_alloy_rpc_types::Transaction;
     type RpcReceiptInner = OpReceiptEnvelope<Log>;

@@ -10,11 +10,11 @@ use alloy_rlp::Encodable;
 use alloy_rpc_types_eth::{Block, BlockTransactions, Header, Log, TransactionReceipt};
 use serde::Serialize;
 
-use super::{BlockRef, EthBackend, EthError};
+use super::{BlockRef, EthBackend, EthError, StoredTx};
 use crate::state::MemState;
 
 /// A backend's block.
-pub(crate) type Blk<'a, B> = BlockRef<'a, <B as EthBackend>::Tx, <B as EthBackend>::Receipt>;
+pub(crate) type Blk<'a, B> = BlockRef<'a, <B as EthBackend>::Stored, <B as EthBackend>::Receipt>;
 
 /// The block a tag names: `latest` and `pending` are the head (the dev chain builds no
 /// pending block), `safe` / `finalized` the forkchoice labels, `earliest` genesis.
@@ -65,13 +65,17 @@ pub(crate) fn state_at<B: EthBackend>(b: &B, id: BlockId) -> Result<&MemState, E
     })
 }
 
-fn sender<B: EthBackend>(b: &B, tx: &B::Tx) -> Result<alloy_primitives::Address, EthError> {
-    b.sender(tx).ok_or_else(|| {
-        EthError::Internal(format!(
-            "stored transaction {} does not recover",
-            tx.tx_hash()
-        ))
-    })
+fn sender<B: EthBackend>(b: &B, stored: &B::Stored) -> Result<alloy_primitives::Address, EthError> {
+    let tx = stored.envelope();
+    stored
+        .known_sender()
+        .or_else(|| b.sender(tx))
+        .ok_or_else(|| {
+            EthError::Internal(format!(
+                "stored transaction {} does not recover",
+                tx.tx_hash()
+            ))
+        })
 }
 
 /// Transaction `index` of `block` in RPC shape.
@@ -80,11 +84,12 @@ pub(crate) fn rpc_tx_in_block<B: EthBackend>(
     block: Blk<'_, B>,
     index: usize,
 ) -> Result<B::RpcTx, EthError> {
-    let tx = block
+    let stored = block
         .transactions
         .get(index)
         .ok_or_else(|| EthError::Internal(format!("no transaction {index}")))?;
-    let from = sender(b, tx)?;
+    let from = sender(b, stored)?;
+    let tx = stored.envelope();
     let info = TransactionInfo {
         hash: Some(*tx.tx_hash()),
         index: Some(index as u64),
@@ -121,7 +126,13 @@ pub(crate) fn rpc_block<B: EthBackend>(
             .collect::<Result<Vec<_>, _>>()?;
         BlockTransactions::Full(txs)
     } else {
-        BlockTransactions::Hashes(block.transactions.iter().map(|t| *t.tx_hash()).collect())
+        BlockTransactions::Hashes(
+            block
+                .transactions
+                .iter()
+                .map(|t| *t.envelope().tx_hash())
+                .collect(),
+        )
     };
     let withdrawals = block
         .header
@@ -140,8 +151,8 @@ pub(crate) fn rpc_block<B: EthBackend>(
 }
 
 /// The RLP length of the block (header, transactions, empty ommers, withdrawals).
-fn block_size<T: Encodable2718, R>(
-    block: BlockRef<'_, T, R>,
+fn block_size<T: Encodable2718, S: StoredTx<T>, R>(
+    block: BlockRef<'_, S, R>,
     withdrawals: Option<&alloy_eips::eip4895::Withdrawals>,
 ) -> usize {
     let header = block.header.inner().length();
@@ -149,6 +160,7 @@ fn block_size<T: Encodable2718, R>(
         .transactions
         .iter()
         .map(|t| {
+            let t = t.envelope();
             let len = t.encode_2718_len();
             // Typed transactions are RLP strings in a block body.
             if t.is_legacy() {
@@ -182,7 +194,8 @@ pub(crate) fn rpc_receipt<B: EthBackend>(
     index: usize,
 ) -> Result<RpcReceipt<B::RpcReceiptInner, B::ReceiptExtra>, EthError> {
     let missing = || EthError::Internal(format!("no receipt {index}"));
-    let tx = block.transactions.get(index).ok_or_else(missing)?;
+    let stored = block.transactions.get(index).ok_or_else(missing)?;
+    let tx = stored.envelope();
     let receipt = block.receipts.get(index).ok_or_else(missing)?;
     let previous = index
         .checked_sub(1)
@@ -194,7 +207,7 @@ pub(crate) fn rpc_receipt<B: EthBackend>(
         .take(index)
         .map(|r| r.logs().len())
         .sum();
-    let from = sender(b, tx)?;
+    let from = sender(b, stored)?;
     let hash = block.header.hash();
     let tx_hash = *tx.tx_hash();
     let logs = receipt
@@ -222,14 +235,29 @@ pub(crate) fn rpc_receipt<B: EthBackend>(
             block_number: Some(block.header.number),
             gas_used: receipt.cumulative_gas_used().saturating_sub(previous),
             effective_gas_price: tx.effective_gas_price(block.header.base_fee_per_gas),
-            blob_gas_used: None,
-            blob_gas_price: None,
+            // EIP-4844: only blob transactions report blob gas, at their block's blob fee.
+            blob_gas_used: tx.blob_gas_used(),
+            blob_gas_price: tx.blob_gas_used().map(|_| b.blob_base_fee(block.header)),
             from,
             to: tx.to(),
             contract_address: b.contract_address(tx, from, receipt),
         },
         extra,
     })
+}
+
+/// A backend's receipt in RPC shape.
+pub(crate) type BackendReceipt<B> =
+    RpcReceipt<<B as EthBackend>::RpcReceiptInner, <B as EthBackend>::ReceiptExtra>;
+
+/// The receipts of every transaction of `block`, in order (`eth_getBlockReceipts`).
+pub(crate) fn rpc_block_receipts<B: EthBackend>(
+    b: &B,
+    block: Blk<'_, B>,
+) -> Result<Vec<BackendReceipt<B>>, EthError> {
+    (0..block.transactions.len())
+        .map(|i| rpc_receipt(b, block, i))
+        .collect()
 }
 
 /// Finds an included transaction on the canonical chain.

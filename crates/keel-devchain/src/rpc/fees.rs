@@ -5,7 +5,7 @@ use alloy_consensus::{Transaction, TxReceipt};
 use alloy_eips::{BlockId, BlockNumberOrTag};
 use alloy_rpc_types_eth::FeeHistory;
 
-use super::{EthBackend, EthError, blocks};
+use super::{EthBackend, EthError, StoredTx, blocks};
 
 /// The smallest tip suggested (op-geth's `DefaultMinSuggestedPriorityFee`, 0.001 gwei):
 /// OP blocks rarely fill, so a token tip is enough to be included.
@@ -30,6 +30,7 @@ pub(crate) fn suggested_tip<B: EthBackend>(b: &B) -> Result<u128, EthError> {
     let mut tips: Vec<u128> = head
         .transactions
         .iter()
+        .map(StoredTx::envelope)
         .filter(|t| Transaction::max_fee_per_gas(*t) > 0)
         .filter_map(|t| Transaction::effective_tip_per_gas(t, base))
         .collect();
@@ -81,7 +82,10 @@ pub(crate) fn fee_history<B: EthBackend>(
             .push(u128::from(h.base_fee_per_gas.unwrap_or_default()));
         history.gas_used_ratio.push(ratio(h.gas_used, h.gas_limit));
         history.base_fee_per_blob_gas.push(b.blob_base_fee(h));
-        history.blob_gas_used_ratio.push(0.0);
+        history.blob_gas_used_ratio.push(ratio(
+            h.blob_gas_used.unwrap_or_default(),
+            b.max_blob_gas_per_block(h),
+        ));
         if let (Some(rewards), Some(p)) = (history.reward.as_mut(), percentiles) {
             rewards.push(block_rewards::<B>(block, p));
         }
@@ -91,7 +95,7 @@ pub(crate) fn fee_history<B: EthBackend>(
         .push(u128::from(b.next_base_fee(newest.header)));
     history
         .base_fee_per_blob_gas
-        .push(b.blob_base_fee(newest.header));
+        .push(b.next_blob_base_fee(newest.header));
     Ok(history)
 }
 
@@ -141,7 +145,8 @@ fn block_rewards<B: EthBackend>(block: blocks::Blk<'_, B>, percentiles: &[f64]) 
         .map(|(tx, r)| {
             let used = r.cumulative_gas_used().saturating_sub(previous);
             previous = r.cumulative_gas_used();
-            (tx.effective_tip_per_gas(base).unwrap_or_default(), used)
+            let tip = tx.envelope().effective_tip_per_gas(base);
+            (tip.unwrap_or_default(), used)
         })
         .collect();
     if txs.is_empty() {

@@ -4,7 +4,7 @@ use alloy_consensus::{TxReceipt, transaction::TxHashRef};
 use alloy_eips::{BlockId, BlockNumberOrTag};
 use alloy_rpc_types_eth::{Filter, FilterBlockOption, Log};
 
-use super::{BlockRef, EthBackend, EthError, blocks};
+use super::{BlockRef, EthBackend, EthError, StoredTx, blocks};
 
 /// Most blocks one query may span: a bound on the work one request makes the dev chain do.
 pub const MAX_BLOCK_RANGE: u64 = 10_000;
@@ -21,7 +21,7 @@ pub(crate) fn get_logs<B: EthBackend>(b: &B, filter: &Filter) -> Result<Vec<Log>
                 .block(&hash)
                 .ok_or_else(|| EthError::Execution("unknown block".into()))?;
             let mut out = Vec::new();
-            block_logs(block, filter, &mut out)?;
+            block_logs::<B::Tx, _, _>(block, filter, &mut out)?;
             return Ok(out);
         }
         FilterBlockOption::Range {
@@ -45,7 +45,7 @@ pub(crate) fn get_logs<B: EthBackend>(b: &B, filter: &Filter) -> Result<Vec<Log>
         let Some(block) = b.canonical_hash(number).and_then(|h| b.block(&h)) else {
             break;
         };
-        block_logs(block, filter, &mut out)?;
+        block_logs::<B::Tx, _, _>(block, filter, &mut out)?;
     }
     Ok(out)
 }
@@ -58,8 +58,8 @@ fn number_of<B: EthBackend>(b: &B, tag: BlockNumberOrTag) -> Result<u64, EthErro
     }
 }
 
-fn block_logs<T: TxHashRef, R: TxReceipt<Log = alloy_primitives::Log>>(
-    block: BlockRef<'_, T, R>,
+fn block_logs<T: TxHashRef, S: StoredTx<T>, R: TxReceipt<Log = alloy_primitives::Log>>(
+    block: BlockRef<'_, S, R>,
     filter: &Filter,
     out: &mut Vec<Log>,
 ) -> Result<(), EthError> {
@@ -79,7 +79,7 @@ fn block_logs<T: TxHashRef, R: TxReceipt<Log = alloy_primitives::Log>>(
                     block_hash: Some(hash),
                     block_number: Some(block.header.number),
                     block_timestamp: Some(block.header.timestamp),
-                    transaction_hash: Some(*tx.tx_hash()),
+                    transaction_hash: Some(*tx.envelope().tx_hash()),
                     transaction_index: Some(tx_index as u64),
                     log_index: Some(log_index),
                     removed: false,

@@ -20,6 +20,7 @@
 //! - `send`: `eth_sendRawTransaction`'s admission checks.
 //! - `fees`: `eth_gasPrice`, `eth_maxPriorityFeePerGas`, `eth_feeHistory`.
 //! - `logs`: `eth_getLogs`.
+//! - `proof`: `eth_getProof` (EIP-1186 Merkle proofs over a block's post-state).
 //! - `estimate`: `eth_call` and `eth_estimateGas`.
 //! - [`server`]: the method table and a standalone HTTP server ([`EthServer`]).
 
@@ -28,6 +29,7 @@ pub mod error;
 mod estimate;
 mod fees;
 mod logs;
+mod proof;
 mod send;
 pub mod server;
 
@@ -45,6 +47,7 @@ pub use error::EthError;
 pub use estimate::RPC_GAS_CAP;
 pub use fees::{MAX_FEE_HISTORY_BLOCKS, MAX_REWARD_PERCENTILES, MIN_SUGGESTED_TIP};
 pub use logs::{MAX_BLOCK_RANGE, MAX_LOGS};
+pub use proof::{MAX_PROOF_KEYS, account_proof};
 pub use send::{MAX_TX_SIZE, PRICE_BUMP_PERCENT};
 pub use server::{BackendHandle, EthServer, eth_module};
 
@@ -68,6 +71,34 @@ impl<T, R> Clone for BlockRef<'_, T, R> {
     }
 }
 impl<T, R> Copy for BlockRef<'_, T, R> {}
+
+/// A transaction as a chain stores it in its blocks: the bare envelope (the L2), or the
+/// envelope with its sender already recovered (the L1 dev chain keeps `Recovered`), so the
+/// handlers can read either without copying a block.
+pub trait StoredTx<T>: 'static {
+    /// The signed envelope.
+    fn envelope(&self) -> &T;
+    /// The sender, when the chain stored it beside the envelope.
+    fn known_sender(&self) -> Option<Address> {
+        None
+    }
+}
+
+impl<T: 'static> StoredTx<T> for T {
+    fn envelope(&self) -> &T {
+        self
+    }
+}
+
+impl<T: 'static> StoredTx<T> for Recovered<T> {
+    fn envelope(&self) -> &T {
+        self.inner()
+    }
+
+    fn known_sender(&self) -> Option<Address> {
+        Some(self.signer())
+    }
+}
 
 /// How a read-only call ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,6 +136,8 @@ pub enum CallOutcome {
 pub trait EthBackend: 'static {
     /// The signed transaction envelope stored in blocks and in the pool.
     type Tx: Transaction + Encodable2718 + TxHashRef + Clone;
+    /// A transaction as stored in the chain's blocks (`Self::Tx`, or it with its sender).
+    type Stored: StoredTx<Self::Tx>;
     /// The consensus receipt stored beside each transaction.
     type Receipt: TxReceipt<Log = Log>;
     /// A transaction in RPC shape (e.g. `alloy_rpc_types_eth::Transaction<Self::Tx>`).
@@ -124,7 +157,7 @@ pub trait EthBackend: 'static {
     /// The canonical block hash at `number`.
     fn canonical_hash(&self, number: u64) -> Option<B256>;
     /// A known block (canonical or not) by hash.
-    fn block(&self, hash: &B256) -> Option<BlockRef<'_, Self::Tx, Self::Receipt>>;
+    fn block(&self, hash: &B256) -> Option<BlockRef<'_, Self::Stored, Self::Receipt>>;
     /// Where a transaction was included: a block hash and index, preferring the canonical
     /// chain (the handlers check canonicity again).
     fn transaction_location(&self, hash: &B256) -> Option<(B256, usize)>;
@@ -140,6 +173,27 @@ pub trait EthBackend: 'static {
     /// Decodes an EIP-2718 transaction and recovers its signer, refusing types the chain's
     /// pool does not take (deposits on L2). Chain-id checks are left to the caller.
     fn decode_raw(&self, raw: &[u8]) -> Result<Recovered<Self::Tx>, EthError>;
+    /// The pooled transaction with hash `hash` (by default, a scan of [`Self::pool`]).
+    fn pooled(&self, hash: &B256) -> Option<Recovered<Self::Tx>> {
+        self.pool()
+            .iter()
+            .find(|t| t.inner().tx_hash() == hash)
+            .cloned()
+    }
+    /// The nonce `sender`'s next transaction should carry: `account_nonce` (at the head)
+    /// plus the pooled transactions that follow it without a gap (geth's pending nonce).
+    fn pending_nonce(&self, sender: Address, account_nonce: u64) -> u64 {
+        send::pending_nonce(self, sender, account_nonce)
+    }
+    /// `eth_sendRawTransaction`: validates a raw transaction and pools it, answering its
+    /// hash. By default geth's admission checks here, then [`Self::submit`]; a chain with a
+    /// pool of its own rules (the L1's, which verifies blob sidecars) overrides it.
+    fn send_raw_transaction(&mut self, raw: &[u8]) -> Result<B256, EthError>
+    where
+        Self: Sized,
+    {
+        send::send_raw(self, raw)
+    }
     /// What the sender pays beside `gas × price + value` at the head (OP's L1 data fee and
     /// operator fee; zero on Ethereum), counted by the pool's balance check.
     fn extra_cost(&self, tx: &Recovered<Self::Tx>) -> U256;
@@ -155,6 +209,17 @@ pub trait EthBackend: 'static {
     fn next_base_fee(&self, parent: &Header) -> u64;
     /// The blob base fee of a block (0 where the chain has no blob fee market).
     fn blob_base_fee(&self, header: &Header) -> u128;
+    /// The blob base fee of the block after `parent` (`eth_blobBaseFee`, and
+    /// `eth_feeHistory`'s last entry). By default the parent's: a chain without blobs has
+    /// a constant one.
+    fn next_blob_base_fee(&self, parent: &Header) -> u128 {
+        self.blob_base_fee(parent)
+    }
+    /// The most blob gas a block may use (for `eth_feeHistory`'s `blobGasUsedRatio`); 0,
+    /// the default, where blocks carry no blobs.
+    fn max_blob_gas_per_block(&self, _header: &Header) -> u64 {
+        0
+    }
     /// Executes `request` read-only on the post-state of block `at`, in that block's
     /// environment, with `gas_limit`, without committing.
     fn call(
@@ -183,7 +248,7 @@ pub trait EthBackend: 'static {
     /// The chain-specific fields of the receipt of transaction `index` of `block`.
     fn receipt_extra(
         &self,
-        block: BlockRef<'_, Self::Tx, Self::Receipt>,
+        block: BlockRef<'_, Self::Stored, Self::Receipt>,
         index: usize,
     ) -> Self::ReceiptExtra;
     /// The address a contract-creating transaction deployed to (`None` for calls).

@@ -126,7 +126,7 @@ fn check_intrinsic_gas<B: EthBackend>(b: &B, tx: &B::Tx, timestamp: u64) -> Resu
 
 /// The nonce the sender's next transaction should carry: the account nonce at `state`,
 /// plus the pooled transactions that follow it without a gap (geth's pending nonce).
-pub(crate) fn pending_nonce<B: EthBackend>(
+pub(crate) fn pending_nonce<B: EthBackend + ?Sized>(
     b: &B,
     sender: alloy_primitives::Address,
     account_nonce: u64,

@@ -3,7 +3,6 @@
 
 use std::net::SocketAddr;
 
-use alloy_consensus::transaction::TxHashRef;
 use alloy_eips::{BlockId, BlockNumberOrTag};
 use alloy_primitives::{Address, B256, Bytes, U64, U256};
 use alloy_rpc_types_eth::{Filter, TransactionRequest};
@@ -16,7 +15,7 @@ use jsonrpsee::{
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
 
-use super::{EthBackend, EthError, blocks, estimate, fees, logs, send};
+use super::{EthBackend, EthError, blocks, estimate, fees, logs};
 
 /// Shared access to a backend: the server takes its lock for one method at a time.
 pub trait BackendHandle: Send + Sync + 'static {
@@ -119,7 +118,7 @@ pub fn eth_module<H: BackendHandle>(handle: H) -> Result<RpcModule<H>, RegisterM
         let id = block_arg(a, 1, BlockId::latest())?;
         let nonce = blocks::state_at(b, id)?.nonce(&address);
         let nonce = if id == BlockId::pending() {
-            send::pending_nonce(b, address, nonce)
+            b.pending_nonce(address, nonce)
         } else {
             nonce
         };
@@ -173,8 +172,8 @@ pub fn eth_module<H: BackendHandle>(handle: H) -> Result<RpcModule<H>, RegisterM
         if let Some((block, index)) = blocks::locate(b, &hash) {
             return to_value(&blocks::rpc_tx_in_block(b, block, index)?);
         }
-        match b.pool().iter().find(|t| *t.inner().tx_hash() == hash) {
-            Some(tx) => to_value(&blocks::rpc_pending_tx(b, tx)),
+        match b.pooled(&hash) {
+            Some(tx) => to_value(&blocks::rpc_pending_tx(b, &tx)),
             None => Ok(Value::Null),
         }
     })?;
@@ -185,6 +184,26 @@ pub fn eth_module<H: BackendHandle>(handle: H) -> Result<RpcModule<H>, RegisterM
             None => Ok(Value::Null),
         }
     })?;
+    read(&mut m, "eth_getBlockReceipts", |b, a| {
+        let id: BlockId = arg(a, 0)?;
+        match blocks::resolve(b, id) {
+            Ok(block) => to_value(&blocks::rpc_block_receipts(b, block)?),
+            // geth answers `null` for an unknown block.
+            Err(EthError::HeaderNotFound) => Ok(Value::Null),
+            Err(e) => Err(e.into()),
+        }
+    })?;
+    read(&mut m, "eth_blobBaseFee", |b, _| {
+        let head = blocks::resolve(b, BlockId::latest())?;
+        to_value(&U256::from(b.next_blob_base_fee(head.header)))
+    })?;
+    read(&mut m, "eth_getProof", |b, a| {
+        let address: Address = arg(a, 0)?;
+        // Quantities parse both a short number and a 32-byte hash.
+        let keys: Vec<U256> = arg(a, 1)?;
+        let state = blocks::state_at(b, block_arg(a, 2, BlockId::latest())?)?;
+        to_value(&super::account_proof(state, address, &keys)?)
+    })?;
     read(&mut m, "eth_getLogs", |b, a| {
         let filter: Filter = arg(a, 0)?;
         to_value(&logs::get_logs(b, &filter)?)
@@ -192,7 +211,7 @@ pub fn eth_module<H: BackendHandle>(handle: H) -> Result<RpcModule<H>, RegisterM
     m.register_method("eth_sendRawTransaction", |p, h, _| {
         let args = positional(&p)?;
         let raw: Bytes = arg(&args, 0)?;
-        let hash = h.write(|b| send::send_raw(b, &raw))?;
+        let hash = h.write(|b| b.send_raw_transaction(&raw))?;
         to_value(&hash)
     })?;
     Ok(m)

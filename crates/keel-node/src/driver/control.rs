@@ -28,6 +28,9 @@ pub struct NodeStatus {
     pub recovery_mode: bool,
     /// Blocks the local sequencer sealed since start.
     pub sequenced_blocks: u64,
+    /// Of those, the ones that were the unsafe head by their own timestamp (the slot): what
+    /// users of a 1 s or 2 s chain feel as block-time jitter.
+    pub sealed_on_time: u64,
     /// Pipeline resets since start.
     pub resets: u64,
     /// Why derivation stopped, if a critical error stopped it.

@@ -20,7 +20,6 @@ pub mod sources;
 
 use std::{sync::Arc, time::Duration};
 
-use alloy_eips::eip7840::BlobParams;
 use keel_derive::{
     pipeline::Pipeline,
     types::{L1BlockRef, L2BlockRef},
@@ -50,9 +49,6 @@ pub struct DriverConfig {
     pub verifier_l1_confs: u64,
     /// How often L1's head labels are polled.
     pub l1_poll_interval: Duration,
-    /// L1 blob parameters for an L1 chain Keel does not know
-    /// (`keel_protocol::l1_blob_schedule`); known L1s use their real schedule.
-    pub l1_blob_params: Option<BlobParams>,
     /// Most derivation steps per loop turn (the sequencer's deadlines are checked between
     /// batches of steps).
     pub derivation_steps_per_turn: usize,
@@ -67,7 +63,6 @@ impl DriverConfig {
             sequencer_stopped: false,
             verifier_l1_confs: 0,
             l1_poll_interval: Duration::from_secs(4),
-            l1_blob_params: None,
             derivation_steps_per_turn: 256,
         }
     }

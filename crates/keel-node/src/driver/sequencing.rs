@@ -72,9 +72,11 @@ where
                 SequencerAction::FetchEpoch { origin, receipts } => {
                     let event = match self.l1.epoch(origin.hash, receipts).await {
                         Ok((header, receipts)) => {
+                            // Exactly what derivation uses (its builder takes Keel's
+                            // schedule for known L1s, header inference otherwise), so the
+                            // sequencer's block is the derived one.
                             let blob_params =
-                                known_l1_blob_params(self.cfg.rollup.l1_chain_id, header.timestamp)
-                                    .or(self.cfg.l1_blob_params);
+                                known_l1_blob_params(self.cfg.rollup.l1_chain_id, header.timestamp);
                             SequencerEvent::EpochData(Box::new(EpochInput {
                                 header,
                                 receipts,
@@ -158,7 +160,13 @@ where
                                     let took = self.clock.now_ms().saturating_sub(started);
                                     let seal_duration = std::time::Duration::from_millis(took);
                                     self.hooks.sequenced(head, seal_duration);
-                                    self.status.send_modify(|s| s.sequenced_blocks += 1);
+                                    let on_time = u64::from(
+                                        self.clock.now_ms() <= head.timestamp.saturating_mul(1000),
+                                    );
+                                    self.status.send_modify(|s| {
+                                        s.sequenced_blocks += 1;
+                                        s.sealed_on_time += on_time;
+                                    });
                                     tracing::info!(number = head.number, %hash, txs_origin = head.l1_origin.number, seal_ms = took, "sequenced block");
                                     SequencerEvent::Sealed {
                                         head,

@@ -1,0 +1,243 @@
+//! `keel devnet`'s command line: build the devnet, serve it on loopback, print the URLs and
+//! keys, then a status line — or, with `--until-safe N`, run until the verifier's safe head
+//! reaches N and print one JSON line.
+
+use std::{net::SocketAddr, time::Duration};
+
+use alloy_primitives::hex;
+use keel_batcher::DataAvailability;
+use keel_devchain::genesis::{DEV_PRIVATE_KEYS, dev_accounts};
+use op_alloy_consensus::OpTxEnvelope;
+
+use super::{Devnet, DevnetConfig, DevnetError, DevnetStatus};
+use crate::driver::sources::{Clock, SystemClock};
+
+/// `keel devnet`: a whole OP chain in one process.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DevnetArgs {
+    /// Seconds between L1 blocks.
+    #[arg(long = "l1.block-time", default_value_t = 2)]
+    pub l1_block_time: u64,
+    /// Seconds between L2 blocks (1 or 2 are typical).
+    #[arg(long = "l2.block-time", default_value_t = 2)]
+    pub l2_block_time: u64,
+    /// How the batcher posts: `calldata` or `blobs`.
+    #[arg(long = "batcher.data-availability", default_value = "calldata", value_parser = parse_da)]
+    pub data_availability: DataAvailability,
+    /// Address of the L1 beacon API (blobs).
+    #[arg(long = "l1.beacon.addr", default_value = "127.0.0.1:5052")]
+    pub l1_beacon_addr: SocketAddr,
+    /// Address of the L1 `eth_` JSON-RPC.
+    #[arg(long = "l1.addr", default_value = "127.0.0.1:8545")]
+    pub l1_addr: SocketAddr,
+    /// Address of the sequencer's L2 `eth_` JSON-RPC.
+    #[arg(long = "l2.addr", default_value = "127.0.0.1:9545")]
+    pub l2_addr: SocketAddr,
+    /// Address of the verifier's L2 `eth_` JSON-RPC.
+    #[arg(long = "verifier.l2.addr", default_value = "127.0.0.1:9546")]
+    pub verifier_l2_addr: SocketAddr,
+    /// Sequencing window in L1 blocks.
+    #[arg(long = "seq-window-size", default_value_t = 200)]
+    pub seq_window_size: u64,
+    /// Run until the verifier's safe head reaches this L2 block, print one JSON line and
+    /// exit (0 if the verifier's block equals the sequencer's).
+    #[arg(long = "until-safe")]
+    pub until_safe: Option<u64>,
+    /// Give up `--until-safe` after this many seconds.
+    #[arg(long = "timeout", default_value_t = 600)]
+    pub timeout_secs: u64,
+}
+
+fn parse_da(s: &str) -> Result<DataAvailability, String> {
+    match s {
+        "calldata" => Ok(DataAvailability::Calldata),
+        "blobs" => Ok(DataAvailability::Blobs),
+        other => Err(format!("`{other}`: expected calldata or blobs")),
+    }
+}
+
+/// Runs `keel devnet`. Returns the line to print last and whether the run succeeded.
+pub async fn run(args: DevnetArgs) -> Result<(String, bool), DevnetError> {
+    let cfg = DevnetConfig {
+        l1_block_time: args.l1_block_time,
+        l2_block_time: args.l2_block_time,
+        data_availability: args.data_availability,
+        seq_window_size: args.seq_window_size,
+        ..DevnetConfig::default()
+    };
+    let devnet = Devnet::new(&cfg, SystemClock.now_ms())?;
+    let serve_err =
+        |what: &'static str| move |e: String| DevnetError::Setup(format!("{what}: {e}"));
+    let beacon = keel_devchain::l1::beacon::serve(devnet.l1.clone(), args.l1_beacon_addr)
+        .await
+        .map_err(|e| serve_err("L1 beacon API")(format!("{}: {e}", args.l1_beacon_addr)))?;
+    let l1_rpc = keel_devchain::l1_rpc::serve(devnet.l1.clone(), args.l1_addr)
+        .await
+        .map_err(|e| serve_err("L1 RPC")(format!("{}: {e}", args.l1_addr)))?;
+    let seq_rpc = devnet
+        .sequencer_engine
+        .start_public_rpc(args.l2_addr)
+        .await
+        .map_err(|e| serve_err("L2 RPC")(format!("{}: {e}", args.l2_addr)))?;
+    let ver_rpc = devnet
+        .verifier_engine
+        .start_public_rpc(args.verifier_l2_addr)
+        .await
+        .map_err(|e| serve_err("verifier L2 RPC")(format!("{}: {e}", args.verifier_l2_addr)))?;
+    let seq_engine = devnet.sequencer_engine.clone();
+    let ver_engine = devnet.verifier_engine.clone();
+    let interactive = args.until_safe.is_none();
+    if interactive {
+        eprintln!(
+            "keel devnet: L1 chain {}, L2 chain {}",
+            cfg.l1_chain_id, cfg.l2_chain_id
+        );
+        eprintln!("  L1 RPC            {}", l1_rpc.url());
+        eprintln!("  L1 beacon API     {}", beacon.url());
+        eprintln!("  L2 RPC (sequencer) {}", seq_rpc.url());
+        eprintln!("  L2 RPC (verifier)  {}", ver_rpc.url());
+        eprintln!(
+            "  deposit portal    {}   system config {}",
+            keel_devchain::l1::contracts::DEPOSIT_PORTAL,
+            keel_devchain::l1::contracts::SYSTEM_CONFIG
+        );
+        eprintln!("  funded dev accounts (L1 and L2):");
+        let accounts = dev_accounts().map_err(|e| DevnetError::Setup(e.to_string()))?;
+        for (a, k) in accounts.iter().zip(DEV_PRIVATE_KEYS.iter()) {
+            eprintln!("    {a}  0x{}", hex::encode(k));
+        }
+    }
+    let (status_tx, mut status_rx) = tokio::sync::watch::channel(DevnetStatus::default());
+    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    let runner = tokio::spawn(devnet.run(
+        async move {
+            let _ = stop_rx.wait_for(|s| *s).await;
+        },
+        status_tx,
+    ));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(args.timeout_secs);
+    let mut deposits = Counter::default();
+    let mut last_line = (String::new(), tokio::time::Instant::now());
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    let outcome = loop {
+        tokio::select! {
+            changed = status_rx.changed() => if changed.is_err() { break None },
+            () = &mut shutdown => break None,
+            () = tokio::time::sleep_until(deadline), if !interactive => break None,
+        }
+        let s = status_rx.borrow().clone();
+        deposits.advance(&seq_engine, s.sequencer.heads.unsafe_head.number);
+        match args.until_safe {
+            Some(n) if s.verifier.heads.safe.number >= n => break Some((n, s)),
+            Some(_) => {}
+            None => {
+                // A line when something changed, at most every 2 s.
+                let line = status_line(&s, &deposits);
+                if line != last_line.0 && last_line.1.elapsed() >= Duration::from_secs(2) {
+                    eprintln!("{line}");
+                    last_line = (line, tokio::time::Instant::now());
+                }
+            }
+        }
+    };
+    let _ = stop_tx.send(true);
+    let _ = runner.await;
+    match (args.until_safe, outcome) {
+        (Some(n), Some((_, s))) => {
+            let ver = ver_engine.with_chain(|c| c.block_by_number(n).map(|b| b.header.hash()));
+            let seq = seq_engine.with_chain(|c| c.block_by_number(n).map(|b| b.header.hash()));
+            let line = serde_json::json!({
+                "safe_number": n,
+                "safe_hash": ver,
+                "sequencer_hash_at_safe": seq,
+                "deposits": deposits.deposits,
+                "l2_txs": deposits.user_txs,
+                "batcher_txs": s.batcher.txs_confirmed,
+                "sequenced_blocks": s.sequencer.sequenced_blocks,
+                "sealed_on_time": s.sequencer.sealed_on_time,
+            });
+            Ok((line.to_string(), ver.is_some() && ver == seq))
+        }
+        (Some(n), None) => Ok((
+            format!(
+                "{{\"error\":\"the verifier's safe head did not reach {n} in {} s\"}}",
+                args.timeout_secs
+            ),
+            false,
+        )),
+        (None, _) => Ok(("keel devnet stopped".to_owned(), true)),
+    }
+}
+
+fn status_line(s: &DevnetStatus, c: &Counter) -> String {
+    format!(
+        "L1 #{} | sequencer unsafe {} ({} of {} sealed on time) safe {} finalized {} | verifier safe {} | deposits {} | l2 txs {} | batcher txs {} ({} bytes, {} channels)",
+        s.sequencer.head_l1.number,
+        s.sequencer.heads.unsafe_head.number,
+        s.sequencer.sealed_on_time,
+        s.sequencer.sequenced_blocks,
+        s.sequencer.heads.safe.number,
+        s.sequencer.heads.finalized.number,
+        s.verifier.heads.safe.number,
+        c.deposits,
+        c.user_txs,
+        s.batcher.txs_confirmed,
+        s.batcher.bytes_posted,
+        s.batcher.channels,
+    )
+}
+
+/// User deposits and L2 transactions seen in the sequencer's chain so far.
+#[derive(Debug, Default)]
+struct Counter {
+    upto: u64,
+    deposits: u64,
+    user_txs: u64,
+}
+
+impl Counter {
+    fn advance(&mut self, engine: &keel_devchain::engine_server::InProcessEngine, head: u64) {
+        while self.upto < head {
+            let n = self.upto + 1;
+            let Some((d, u)) = engine.with_chain(|c| {
+                c.block_by_number(n).map(|b| {
+                    let deposits = b
+                        .transactions
+                        .iter()
+                        .filter(|t| matches!(t, OpTxEnvelope::Deposit(_)))
+                        .count() as u64;
+                    // The first deposit of every block is the L1-info transaction.
+                    (
+                        deposits.saturating_sub(1),
+                        b.transactions.len() as u64 - deposits,
+                    )
+                })
+            }) else {
+                return;
+            };
+            self.deposits += d;
+            self.user_txs += u;
+            self.upto = n;
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return std::future::pending().await,
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

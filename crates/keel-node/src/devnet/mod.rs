@@ -1,0 +1,392 @@
+//! `keel devnet`: a whole OP chain in one process — the embedded L1 (deposit portal and
+//! system config in its genesis, beacon blob endpoint), a Keel sequencer on an embedded L2
+//! engine, the batcher posting to L1, and a Keel verifier on its own L2 engine that learns
+//! the chain only from L1.
+//!
+//! Every component runs on one clock ([`TokioClock`]): the wall clock for users, tokio's
+//! paused clock in tests, where hundreds of blocks take a fraction of a second and a run
+//! replays exactly. Components talk in process; the HTTP servers exist for users only.
+
+pub mod batcher;
+pub mod cli;
+
+use std::{sync::Arc, time::Duration};
+
+use alloy_eips::eip7840::BlobParams;
+use alloy_primitives::{Address, address};
+use alloy_signer_local::PrivateKeySigner;
+use keel_batcher::{BatcherConfig, ChannelManager, DataAvailability};
+use keel_devchain::{
+    chain::{Chain, ChainConfig},
+    engine_server::InProcessEngine,
+    genesis::{DEV_PRIVATE_KEYS, DevGenesisConfig, build_genesis},
+    l1::{
+        beacon::SharedL1Chain,
+        chain::L1Chain,
+        contracts::{DEPOSIT_PORTAL, SYSTEM_CONFIG},
+        genesis::L1GenesisConfig,
+        spec::L1Config,
+    },
+};
+use keel_engine::client::EngineClient;
+use keel_protocol::{
+    hardfork::HardforkTimes,
+    rollup_config::{BlockId, RollupConfig},
+};
+use keel_sequencer::sequencer::SequencerConfig;
+use parking_lot::RwLock;
+
+use crate::{
+    driver::{
+        Driver, DriverConfig, NoHooks,
+        control::{NodeHandle, NodeStatus},
+        sources::{Clock, TokioClock},
+    },
+    sources::{in_process::InProcessTransport, in_process_l1::InProcessL1, rpc::RpcL2},
+};
+use batcher::{BatcherStats, DevBatcher};
+
+/// The devnet's batch inbox (an address with no code, as on real chains).
+pub const BATCH_INBOX: Address = address!("0xff00000000000000000000000000000000000901");
+
+/// Index in [`DEV_PRIVATE_KEYS`] of the batcher key (the L1 genesis makes dev account 1
+/// the system config's batcher).
+pub const BATCHER_KEY_INDEX: usize = 1;
+
+/// How the devnet is set up.
+#[derive(Debug, Clone)]
+pub struct DevnetConfig {
+    /// L1 chain id.
+    pub l1_chain_id: u64,
+    /// L2 chain id.
+    pub l2_chain_id: u64,
+    /// Seconds between L1 blocks.
+    pub l1_block_time: u64,
+    /// Seconds between L2 blocks.
+    pub l2_block_time: u64,
+    /// Calldata or blobs.
+    pub data_availability: DataAvailability,
+    /// Genesis time of both chains (seconds); `None` = now.
+    pub genesis_time: Option<u64>,
+    /// Hardfork times (seconds after genesis); default: everything through Jovian at
+    /// genesis.
+    pub hardforks: HardforkTimes,
+    /// Sequencing window in L1 blocks.
+    pub seq_window_size: u64,
+    /// L1 blocks the batcher waits for before it closes a channel (0: close at once).
+    pub max_channel_duration: u64,
+}
+
+impl Default for DevnetConfig {
+    fn default() -> Self {
+        Self {
+            l1_chain_id: 900,
+            l2_chain_id: 901,
+            l1_block_time: 2,
+            l2_block_time: 2,
+            data_availability: DataAvailability::Calldata,
+            genesis_time: None,
+            hardforks: jovian_at_genesis(),
+            seq_window_size: 200,
+            max_channel_duration: 1,
+        }
+    }
+}
+
+/// Every fork through Jovian active at genesis.
+pub fn jovian_at_genesis() -> HardforkTimes {
+    HardforkTimes {
+        regolith_time: Some(0),
+        canyon_time: Some(0),
+        delta_time: Some(0),
+        ecotone_time: Some(0),
+        fjord_time: Some(0),
+        granite_time: Some(0),
+        holocene_time: Some(0),
+        isthmus_time: Some(0),
+        jovian_time: Some(0),
+        ..HardforkTimes::default()
+    }
+}
+
+/// Fork times given as seconds after genesis, as absolute times (0 stays 0: active from
+/// genesis on).
+fn after_genesis(offsets: HardforkTimes, genesis_time: u64) -> HardforkTimes {
+    let at = |t: Option<u64>| t.map(|t| if t == 0 { 0 } else { genesis_time + t });
+    HardforkTimes {
+        regolith_time: at(offsets.regolith_time),
+        canyon_time: at(offsets.canyon_time),
+        delta_time: at(offsets.delta_time),
+        ecotone_time: at(offsets.ecotone_time),
+        fjord_time: at(offsets.fjord_time),
+        granite_time: at(offsets.granite_time),
+        holocene_time: at(offsets.holocene_time),
+        pectra_blob_schedule_time: at(offsets.pectra_blob_schedule_time),
+        isthmus_time: at(offsets.isthmus_time),
+        jovian_time: at(offsets.jovian_time),
+        karst_time: at(offsets.karst_time),
+        interop_time: at(offsets.interop_time),
+    }
+}
+
+/// Why the devnet could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum DevnetError {
+    /// A component's setup failed.
+    #[error("devnet setup: {0}")]
+    Setup(String),
+}
+
+fn setup<E: std::fmt::Display>(what: &'static str) -> impl FnOnce(E) -> DevnetError {
+    move |e| DevnetError::Setup(format!("{what}: {e}"))
+}
+
+/// One driver over in-process parts.
+pub type DevDriver = Driver<
+    InProcessL1,
+    RpcL2<InProcessTransport>,
+    EngineClient<InProcessTransport>,
+    TokioClock,
+    NoHooks,
+>;
+
+/// A built devnet, not yet running.
+pub struct Devnet {
+    /// The rollup config.
+    pub rollup: Arc<RollupConfig>,
+    /// The L1 chain.
+    pub l1: SharedL1Chain,
+    /// The sequencer's L2 engine.
+    pub sequencer_engine: InProcessEngine,
+    /// The verifier's L2 engine.
+    pub verifier_engine: InProcessEngine,
+    /// The clock everything runs on.
+    pub clock: TokioClock,
+    sequencer: DevDriver,
+    verifier: DevDriver,
+    batcher: DevBatcher,
+    l1_block_time: u64,
+}
+
+impl std::fmt::Debug for Devnet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Devnet")
+            .field("rollup", &self.rollup.l2_chain_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the devnet reports while it runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DevnetStatus {
+    /// The sequencer node's status.
+    pub sequencer: NodeStatus,
+    /// The verifier node's status.
+    pub verifier: NodeStatus,
+    /// The batcher's counters.
+    pub batcher: BatcherStats,
+}
+
+impl Devnet {
+    /// Builds the chains and components of `cfg` (nothing runs yet). Must be called inside
+    /// a tokio runtime (the clock starts now).
+    pub fn new(cfg: &DevnetConfig, now_ms: u64) -> Result<Self, DevnetError> {
+        let genesis_time = cfg.genesis_time.unwrap_or(now_ms / 1000);
+        let clock = TokioClock::starting_at(now_ms);
+        let l1_genesis = L1GenesisConfig::dev(genesis_time).map_err(setup("L1 genesis"))?;
+        let l1_config = L1Config {
+            chain_id: cfg.l1_chain_id,
+            block_time: cfg.l1_block_time,
+            ..L1Config::default()
+        };
+        let l1_chain = L1Chain::new(l1_config, &l1_genesis).map_err(setup("L1 chain"))?;
+        let l1_genesis_block = l1_chain.genesis().clone();
+        let l1: SharedL1Chain = Arc::new(RwLock::new(l1_chain));
+
+        let mut rollup = RollupConfig {
+            block_time: cfg.l2_block_time,
+            max_sequencer_drift: 1800,
+            seq_window_size: cfg.seq_window_size,
+            channel_timeout: 50,
+            l1_chain_id: cfg.l1_chain_id,
+            l2_chain_id: cfg.l2_chain_id,
+            batch_inbox_address: BATCH_INBOX,
+            hardforks: after_genesis(cfg.hardforks, genesis_time),
+            deposit_contract_address: DEPOSIT_PORTAL,
+            l1_system_config_address: SYSTEM_CONFIG,
+            ..RollupConfig::default()
+        };
+        rollup.chain_op_config.eip1559_elasticity = 6;
+        rollup.chain_op_config.eip1559_denominator = 50;
+        rollup.chain_op_config.eip1559_denominator_canyon = 250;
+        rollup.genesis.l2_time = genesis_time;
+        rollup.genesis.system_config = l1_genesis.system_config;
+        rollup.genesis.l1 = BlockId {
+            hash: l1_genesis_block.header.hash(),
+            number: 0,
+        };
+        let l2_genesis = build_genesis(&DevGenesisConfig::from_rollup_config(&rollup))
+            .map_err(setup("L2 genesis"))?;
+        rollup.genesis.l2 = BlockId {
+            hash: l2_genesis.header.hash(),
+            number: 0,
+        };
+        let rollup = Arc::new(rollup);
+
+        let engine = || {
+            InProcessEngine::new(Chain::new(
+                (*rollup).clone(),
+                l2_genesis.clone(),
+                ChainConfig::default(),
+            ))
+            .map_err(setup("L2 engine"))
+        };
+        let sequencer_engine = engine()?;
+        let verifier_engine = engine()?;
+        let driver = |engine: &InProcessEngine, sequencer: bool| -> DevDriver {
+            let forks = rollup.hardforks;
+            let cfg = DriverConfig {
+                sequencer: sequencer.then(SequencerConfig::default),
+                l1_poll_interval: Duration::from_millis(250),
+                ..DriverConfig::verifier(Arc::clone(&rollup))
+            };
+            Driver::new(
+                cfg,
+                InProcessL1(Arc::clone(&l1)),
+                RpcL2(EngineClient::with_transport(
+                    InProcessTransport(engine.clone()),
+                    forks,
+                )),
+                EngineClient::with_transport(InProcessTransport(engine.clone()), forks),
+                clock,
+                NoHooks,
+            )
+        };
+        let sequencer = driver(&sequencer_engine, true);
+        let verifier = driver(&verifier_engine, false);
+
+        let batcher_config = BatcherConfig {
+            data_availability: cfg.data_availability,
+            max_channel_duration: cfg.max_channel_duration,
+            fallback_blob_params: BlobParams::prague(),
+            ..BatcherConfig::default()
+        };
+        batcher_config
+            .validate(&rollup)
+            .map_err(setup("batcher config"))?;
+        let key = DEV_PRIVATE_KEYS
+            .get(BATCHER_KEY_INDEX)
+            .ok_or_else(|| DevnetError::Setup("no batcher key".into()))?;
+        let signer = PrivateKeySigner::from_bytes(key).map_err(setup("batcher key"))?;
+        if signer.address() != rollup.genesis.system_config.batcher_addr {
+            return Err(DevnetError::Setup(
+                "batcher key does not match the genesis system config's batcher".into(),
+            ));
+        }
+        let manager = ChannelManager::new((*rollup).clone(), batcher_config, [0x4b; 32]);
+        let batcher = DevBatcher::new((*rollup).clone(), manager, signer);
+        Ok(Self {
+            rollup,
+            l1,
+            sequencer_engine,
+            verifier_engine,
+            clock,
+            sequencer,
+            verifier,
+            batcher,
+            l1_block_time: cfg.l1_block_time,
+        })
+    }
+
+    /// Handles on the sequencer and verifier nodes.
+    pub fn handles(&self) -> (NodeHandle, NodeHandle) {
+        (self.sequencer.handle(), self.verifier.handle())
+    }
+
+    /// Runs everything until `shutdown` completes, publishing a status after each batcher
+    /// round to `status`.
+    pub async fn run(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send,
+        status: tokio::sync::watch::Sender<DevnetStatus>,
+    ) {
+        let Self {
+            l1,
+            sequencer_engine,
+            clock,
+            sequencer,
+            verifier,
+            mut batcher,
+            l1_block_time,
+            ..
+        } = self;
+        let (seq_handle, ver_handle) = (sequencer.handle(), verifier.handle());
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|s| *s).await;
+        };
+        let seq_task = tokio::spawn(sequencer.run(stopped(stop_rx.clone())));
+        let ver_task = tokio::spawn(verifier.run(stopped(stop_rx.clone())));
+        let miner = tokio::spawn(mine(Arc::clone(&l1), clock, l1_block_time, stop_rx.clone()));
+        let batcher_loop = async {
+            loop {
+                let seq = seq_handle.status();
+                let safe = seq.heads.safe.id();
+                if let Err(e) = batcher
+                    .step(&l1, &sequencer_engine, safe, seq.heads.unsafe_head.number)
+                    .await
+                {
+                    tracing::warn!(error = %e, "batcher step failed");
+                }
+                status.send_replace(DevnetStatus {
+                    sequencer: seq,
+                    verifier: ver_handle.status(),
+                    batcher: batcher.stats(),
+                });
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        };
+        tokio::select! {
+            () = shutdown => {}
+            () = batcher_loop => {}
+        }
+        let _ = stop_tx.send(true);
+        for task in [seq_task, ver_task] {
+            match task.await {
+                Ok(Err(e)) => tracing::error!(error = %e, "node stopped with an error"),
+                Err(e) => tracing::error!(error = %e, "node task failed"),
+                Ok(Ok(())) => {}
+            }
+        }
+        let _ = miner.await;
+    }
+}
+
+/// Mines an L1 block at every slot boundary of `clock` until `stop`.
+async fn mine(
+    l1: SharedL1Chain,
+    clock: TokioClock,
+    block_time: u64,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        let (genesis, head_time) = {
+            let c = l1.read();
+            (c.genesis_time(), c.head().header.timestamp)
+        };
+        let now_ms = clock.now_ms();
+        let next = keel_devchain::l1::driver::next_slot_time(
+            genesis,
+            block_time,
+            head_time.max(now_ms / 1000),
+        );
+        let wait = (next * 1000).saturating_sub(now_ms);
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_millis(wait)) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        if let Err(e) = l1.write().build_block(next) {
+            tracing::warn!(error = %e, "L1 block not mined");
+        }
+    }
+}

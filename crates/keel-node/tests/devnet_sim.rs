@@ -1,0 +1,130 @@
+//! The whole devnet in process on tokio's paused clock: L1, sequencer, batcher and a
+//! verifier that learns the chain only from L1. Minutes of chain run in well under a
+//! second, and every run is the same.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    missing_docs
+)]
+
+use std::time::Duration;
+
+use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
+use alloy_eips::eip2718::Encodable2718;
+use alloy_primitives::{Address, TxKind, U256, address};
+use alloy_signer::SignerSync;
+use alloy_signer_local::PrivateKeySigner;
+use alloy_sol_types::SolCall;
+use keel_batcher::DataAvailability;
+use keel_devchain::{
+    genesis::DEV_PRIVATE_KEYS,
+    l1::contracts::{DEPOSIT_PORTAL, IDepositPortal},
+};
+use keel_node::devnet::{Devnet, DevnetConfig, DevnetStatus};
+
+const START_MS: u64 = 1_700_000_000_000;
+const RECIPIENT: Address = address!("0x00000000000000000000000000000000000d3905");
+
+/// Runs `devnet` for `secs` simulated seconds; returns the last status.
+async fn run_for(devnet: Devnet, secs: u64) -> DevnetStatus {
+    let (tx, rx) = tokio::sync::watch::channel(DevnetStatus::default());
+    devnet
+        .run(tokio::time::sleep(Duration::from_secs(secs)), tx)
+        .await;
+    rx.borrow().clone()
+}
+
+async fn check_same_chain(
+    devnet_seq: &keel_devchain::engine_server::InProcessEngine,
+    ver: &keel_devchain::engine_server::InProcessEngine,
+    upto: u64,
+) {
+    for n in 0..=upto {
+        let a = devnet_seq.with_chain(|c| c.block_by_number(n).map(|b| b.header.hash()));
+        let b = ver.with_chain(|c| c.block_by_number(n).map(|b| b.header.hash()));
+        assert!(a.is_some(), "sequencer has block {n}");
+        assert_eq!(a, b, "block {n}");
+    }
+}
+
+fn deposit_tx(chain_id: u64, value: u128) -> Vec<u8> {
+    let signer = PrivateKeySigner::from_bytes(&DEV_PRIVATE_KEYS[3]).unwrap();
+    let call = IDepositPortal::depositTransactionCall {
+        _to: RECIPIENT,
+        _value: U256::from(value),
+        _gasLimit: 100_000,
+        _isCreation: false,
+        _data: Default::default(),
+    };
+    let tx = TxEip1559 {
+        chain_id,
+        nonce: 0,
+        gas_limit: 300_000,
+        max_fee_per_gas: 100_000_000_000,
+        max_priority_fee_per_gas: 1_000_000_000,
+        to: TxKind::Call(DEPOSIT_PORTAL),
+        value: U256::from(value),
+        input: call.abi_encode().into(),
+        access_list: Default::default(),
+    };
+    let sig = signer.sign_hash_sync(&tx.signature_hash()).unwrap();
+    TxEnvelope::Eip1559(tx.into_signed(sig)).encoded_2718()
+}
+
+async fn devnet_with(da: DataAvailability) {
+    let cfg = DevnetConfig {
+        data_availability: da,
+        ..DevnetConfig::default()
+    };
+    let devnet = Devnet::new(&cfg, START_MS).unwrap();
+    // A deposit waiting in the L1 pool from the start: mined in L1 block 1.
+    devnet
+        .l1
+        .write()
+        .send_raw_transaction(&deposit_tx(cfg.l1_chain_id, 3_000_000_000_000_000_000))
+        .unwrap();
+    let seq = devnet.sequencer_engine.clone();
+    let ver = devnet.verifier_engine.clone();
+    let status = run_for(devnet, 180).await;
+
+    // The sequencer ran the whole time; the verifier's safe head follows it through L1.
+    let unsafe_head = status.sequencer.heads.unsafe_head.number;
+    assert!((85..=90).contains(&unsafe_head), "{unsafe_head}");
+    let safe = status.verifier.heads.safe.number;
+    assert!(
+        safe + 20 >= unsafe_head,
+        "verifier safe {safe} lags unsafe {unsafe_head}"
+    );
+    assert!(status.batcher.txs_confirmed >= 5, "{:?}", status.batcher);
+    check_same_chain(&seq, &ver, safe).await;
+    // The sequencer's own derivation agrees: its safe head is as far as the verifier's.
+    assert!(status.sequencer.heads.safe.number + 2 >= safe);
+    // The deposit reached L2 on both.
+    let want = U256::from(3_000_000_000_000_000_000u128);
+    assert_eq!(
+        seq.with_chain(|c| c.head_state().unwrap().balance(&RECIPIENT)),
+        want
+    );
+    let ver_hash = status.verifier.heads.safe.hash;
+    assert_eq!(
+        ver.with_chain(|c| c.state_at(&ver_hash).unwrap().balance(&RECIPIENT)),
+        want
+    );
+    // L1 finality reaches L2.
+    assert!(
+        status.verifier.heads.finalized.number > 0,
+        "{:?}",
+        status.verifier.heads
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn calldata_devnet_verifier_matches_sequencer_and_sees_deposits() {
+    devnet_with(DataAvailability::Calldata).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn blob_devnet_verifier_matches_sequencer_and_sees_deposits() {
+    devnet_with(DataAvailability::Blobs).await;
+}
