@@ -454,6 +454,29 @@ async fn run(anvil_bin: &Path) {
         "{scrape}"
     );
 
+    // optimism_outputAtBlock: the state root of the engine's block and the message
+    // passer's storage root through the engine's eth_getProof (no withdrawals yet: the
+    // empty trie), hashed as the spec's v0 output root.
+    let out = call(
+        &node.rpc,
+        "optimism_outputAtBlock",
+        json!([format!("{:#x}", stopped_n)]),
+    )
+    .await
+    .unwrap();
+    let block = engine.with_chain(|c| c.block_by_number(stopped_n).unwrap().header.clone());
+    assert_eq!(out["blockRef"]["hash"], json!(block.hash()));
+    assert_eq!(out["stateRoot"], json!(block.state_root));
+    assert_eq!(
+        out["withdrawalStorageRoot"],
+        json!(alloy_consensus::EMPTY_ROOT_HASH)
+    );
+    let mut pre = [0u8; 128];
+    pre[32..64].copy_from_slice(block.state_root.as_slice());
+    pre[64..96].copy_from_slice(alloy_consensus::EMPTY_ROOT_HASH.as_slice());
+    pre[96..].copy_from_slice(block.hash().as_slice());
+    assert_eq!(out["outputRoot"], json!(alloy_primitives::keccak256(pre)));
+
     // The safe-head database is open (no batches, so no records yet: op-node's
     // "not found", not "safe head database not enabled").
     let safe_at = call(&node.rpc, "optimism_safeHeadAtL1Block", json!(["0x1"])).await;
