@@ -25,7 +25,7 @@ use crate::{
     stages::{
         attributes_queue::{AttributesQueue, DerivedAttributes},
         batch_queue::{BatchOutput, BatchQueue, BatchSource, Pulled},
-        channel_reader::{ChannelReader, ReaderOutput},
+        channel_reader::{ChannelReader, ReadBatch, ReaderOutput},
         channel_stage::{ChannelStage, ChannelStep},
         frame_queue::FrameQueue,
         retrieval::{DataItem, batcher_data, blob_hashes, resolve, verify_blobs},
@@ -110,6 +110,33 @@ struct L1Source {
     reader: ChannelReader,
     /// Batcher data of the current origin not yet given to the frame queue.
     data: VecDeque<Bytes>,
+    /// Batches read out of channels so far.
+    read: BatchesRead,
+}
+
+/// Batches read out of channels since the pipeline was created (resets included): what
+/// op-node counts as `derived_batches_total{type}` when its channel reader decodes a batch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BatchesRead {
+    /// Singular batches.
+    pub singular: u64,
+    /// Span batches.
+    pub span: u64,
+}
+
+impl L1Source {
+    fn counted(&mut self, out: ReaderOutput) -> Pulled {
+        match out {
+            ReaderOutput::Batch(b) => {
+                match &b.batch {
+                    ReadBatch::Single(_) => self.read.singular += 1,
+                    ReadBatch::Span(_) => self.read.span += 1,
+                }
+                Pulled::Batch(b)
+            }
+            ReaderOutput::Skipped(_) | ReaderOutput::End | ReaderOutput::Empty => Pulled::Progress,
+        }
+    }
 }
 
 impl BatchSource for L1Source {
@@ -120,12 +147,8 @@ impl BatchSource for L1Source {
     fn next_batch(&mut self) -> Pulled {
         let origin = self.traversal.origin();
         if self.reader.has_channel() {
-            return match self.reader.next_batch(origin) {
-                ReaderOutput::Batch(b) => Pulled::Batch(b),
-                ReaderOutput::Skipped(_) | ReaderOutput::End | ReaderOutput::Empty => {
-                    Pulled::Progress
-                }
-            };
+            let out = self.reader.next_batch(origin);
+            return self.counted(out);
         }
         // The frame queue loads one batcher transaction when empty (op-node's NextFrame).
         if self.frames.is_empty()
@@ -138,10 +161,8 @@ impl BatchSource for L1Source {
                 if self.reader.load(ch, origin).is_err() {
                     return Pulled::Progress;
                 }
-                match self.reader.next_batch(origin) {
-                    ReaderOutput::Batch(b) => Pulled::Batch(b),
-                    _ => Pulled::Progress,
-                }
+                let out = self.reader.next_batch(origin);
+                self.counted(out)
             }
             ChannelStep::Ingested => Pulled::Progress,
             ChannelStep::NoFrames if self.data.is_empty() => Pulled::Eof,
@@ -197,6 +218,7 @@ impl Pipeline {
             channels: ChannelStage::new(Arc::clone(&cfg)),
             reader: ChannelReader::new(Arc::clone(&cfg)),
             data: VecDeque::new(),
+            read: BatchesRead::default(),
         };
         Self {
             queue: BatchQueue::new(Arc::clone(&cfg), origin),
@@ -218,7 +240,14 @@ impl Pipeline {
     ///
     /// Spec: protocol/derivation.md#resetting-the-pipeline.
     pub fn reset(&mut self, origin: L1BlockRef, system_config: SystemConfig) {
+        let read = self.src.read;
         *self = Self::new(Arc::clone(&self.cfg), origin, system_config);
+        self.src.read = read;
+    }
+
+    /// Batches read out of channels so far (monotonic across resets).
+    pub fn batches_read(&self) -> BatchesRead {
+        self.src.read
     }
 
     /// The L1 block derivation has reached.

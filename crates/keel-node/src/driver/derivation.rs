@@ -52,10 +52,14 @@ where
             return self.engine_retry_at_ms;
         }
         for _ in 0..self.cfg.derivation_steps_per_turn {
-            match self.derive_step().await {
+            let stepped = self.derive_step().await;
+            self.report_batches();
+            match stepped {
                 Ok(Stepped::More) => {}
                 Ok(Stepped::Wait(at)) => return at,
                 Err(e) => {
+                    self.hooks.derivation_step("error");
+                    self.hooks.derivation_error();
                     match e.class {
                         ErrorClass::Temporary => {
                             tracing::debug!(error = %e, "derivation waits");
@@ -79,16 +83,31 @@ where
         Some(self.clock.now_ms())
     }
 
+    /// Tells the hooks how many batches the pipeline read since the last report.
+    fn report_batches(&mut self) {
+        let now = self.pipeline.batches_read();
+        let seen = self.batches_reported;
+        let (singular, span) = (
+            now.singular.saturating_sub(seen.singular),
+            now.span.saturating_sub(seen.span),
+        );
+        if singular > 0 || span > 0 {
+            self.hooks.derived_batches(singular, span);
+        }
+        self.batches_reported = now;
+    }
+
     async fn derive_step(&mut self) -> Result<Stepped, SourceError> {
         let pending_safe = self.engine.controller().heads().pending_safe;
         let step = self.pipeline.step(pending_safe).map_err(derive_err)?;
+        let outcome = match &step {
+            Step::NeedL1Block(_) => "need_l1",
+            Step::NeedBlobs { .. } => "need_blobs",
+            Step::NeedL2Block(_) => "need_l2",
+            Step::Attributes(_) => "attributes",
+        };
         tracing::trace!(
-            step = match &step {
-                Step::NeedL1Block(_) => "need L1 block",
-                Step::NeedBlobs { .. } => "need blobs",
-                Step::NeedL2Block(_) => "need L2 block",
-                Step::Attributes(_) => "attributes",
-            },
+            step = outcome,
             safe = pending_safe.number,
             origin = self.pipeline.origin().number,
             "derivation step"
@@ -100,12 +119,15 @@ where
                     .map(|h| h.head.number.saturating_sub(self.cfg.verifier_l1_confs));
                 if limit.is_none_or(|limit| n > limit) {
                     self.derive_waiting_l1 = true;
+                    self.hooks.derivation_step("idle");
                     return Ok(Stepped::Wait(None));
                 }
                 let Some(input) = self.l1.block_input(n).await? else {
                     self.derive_waiting_l1 = true;
+                    self.hooks.derivation_step("idle");
                     return Ok(Stepped::Wait(None));
                 };
+                self.hooks.derivation_step(outcome);
                 self.pipeline
                     .provide_l1_block(input.clone())
                     .map_err(derive_err)?;
@@ -114,6 +136,7 @@ where
                 Ok(Stepped::More)
             }
             Step::NeedBlobs { block, hashes } => {
+                self.hooks.derivation_step(outcome);
                 let indices = self.blob_indices(block.hash, &hashes)?;
                 let blobs = self.l1.blobs(block, &hashes, &indices).await?;
                 self.pipeline
@@ -122,6 +145,7 @@ where
                 Ok(Stepped::More)
             }
             Step::NeedL2Block(n) => {
+                self.hooks.derivation_step(outcome);
                 let (hash, body) = self
                     .l2
                     .block(BlockNumberOrTag::Number(n))
@@ -156,6 +180,7 @@ where
                 Ok(Stepped::More)
             }
             Step::Attributes(derived) => {
+                self.hooks.derivation_step(outcome);
                 let derived_from = derived.derived_from;
                 let input = DerivedAttributes {
                     attributes: derived.attributes,

@@ -85,9 +85,22 @@ pub trait DriverHooks: Send {
     fn derivation_reset(&mut self, origin: L1BlockRef, safe: L2BlockRef) {
         let _ = (origin, safe);
     }
-    /// The local sequencer sealed `block` in `seal`.
-    fn sequenced(&mut self, block: L2BlockRef, seal: Duration) {
-        let _ = (block, seal);
+    /// The local sequencer sealed `block`, holding `txs` transactions, in `seal`.
+    fn sequenced(&mut self, block: L2BlockRef, seal: Duration, txs: usize) {
+        let _ = (block, seal, txs);
+    }
+    /// The sequencer's engine call failed (it retries or resets).
+    fn sequencing_error(&mut self) {}
+    /// One derivation step came to `outcome`: `attributes`, `need_l1`, `need_blobs`,
+    /// `need_l2`, `idle` (waiting for a new L1 head) or `error`.
+    fn derivation_step(&mut self, outcome: &'static str) {
+        let _ = outcome;
+    }
+    /// Derivation failed with an error of any class (retried, reset or halted).
+    fn derivation_error(&mut self) {}
+    /// Derivation read these many more batches out of channels.
+    fn derived_batches(&mut self, singular: u64, span: u64) {
+        let _ = (singular, span);
     }
     /// The heads or L1 view changed.
     fn status(&mut self, status: &NodeStatus) {
@@ -144,6 +157,8 @@ pub struct Driver<L1, L2, E, C, H = NoHooks> {
     sealing: bool,
     /// The last L1 block fetched for derivation, for its blob indices.
     last_l1_input: Option<keel_derive::types::L1BlockInput>,
+    /// The pipeline's batch count already reported to the hooks.
+    batches_reported: keel_derive::pipeline::BatchesRead,
 }
 
 impl<L1, L2, E, C, H> std::fmt::Debug for Driver<L1, L2, E, C, H> {
@@ -199,6 +214,7 @@ where
             derive_retry_at_ms: 0,
             derive_backoff_ms: BASE_BACKOFF_MS,
             derive_waiting_l1: false,
+            batches_reported: keel_derive::pipeline::BatchesRead::default(),
             derive_halted: None,
             reset_due: true,
             engine_retry_at_ms: None,

@@ -145,6 +145,7 @@ where
                     {
                         Ok(envelope) => {
                             let hash = envelope.execution_payload.block_hash();
+                            let txs = envelope.execution_payload.transactions().len();
                             // The sequencer hears of its own block through `Sealed`.
                             self.sealing = true;
                             let events = self
@@ -159,7 +160,7 @@ where
                                 Some(head) => {
                                     let took = self.clock.now_ms().saturating_sub(started);
                                     let seal_duration = std::time::Duration::from_millis(took);
-                                    self.hooks.sequenced(head, seal_duration);
+                                    self.hooks.sequenced(head, seal_duration, txs);
                                     let on_time = u64::from(
                                         self.clock.now_ms() <= head.timestamp.saturating_mul(1000),
                                     );
@@ -210,6 +211,9 @@ where
     }
 
     fn feed(&mut self, event: SequencerEvent) {
+        if matches!(event, SequencerEvent::EngineError { .. }) {
+            self.hooks.sequencing_error();
+        }
         let now = self.clock.now_ms();
         if let Some(seq) = self.sequencer.as_mut() {
             seq.on_event(event, now);

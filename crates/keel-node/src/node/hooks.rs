@@ -63,9 +63,38 @@ impl DriverHooks for NodeHooks {
         }
     }
 
-    fn sequenced(&mut self, _block: L2BlockRef, seal: Duration) {
+    fn sequenced(&mut self, _block: L2BlockRef, seal: Duration, txs: usize) {
         if let Some(m) = &self.metrics {
             m.observe_sequencer_sealing(seal);
+            m.count_sequenced_txs(txs as u64);
+        }
+    }
+
+    fn sequencing_error(&mut self) {
+        if let Some(m) = &self.metrics {
+            m.record_sequencing_error();
+        }
+    }
+
+    fn derivation_step(&mut self, outcome: &'static str) {
+        if let Some(m) = &self.metrics {
+            m.record_pipeline_step(outcome);
+            m.set_derivation_idle(outcome == "idle");
+        }
+    }
+
+    fn derivation_error(&mut self) {
+        if let Some(m) = &self.metrics {
+            m.record_derivation_error();
+        }
+    }
+
+    fn derived_batches(&mut self, singular: u64, span: u64) {
+        let Some(m) = &self.metrics else { return };
+        for (kind, n) in [("singular", singular), ("span", span)] {
+            for _ in 0..n {
+                m.record_derived_batches(kind);
+            }
         }
     }
 
@@ -165,7 +194,10 @@ mod tests {
         s.heads.unsafe_head = l2(42, 19);
         s.heads.safe = l2(30, 15);
         hooks.status(&s);
-        hooks.sequenced(l2(42, 19), Duration::from_millis(30));
+        hooks.sequenced(l2(42, 19), Duration::from_millis(30), 3);
+        hooks.derivation_step("idle");
+        hooks.derived_batches(0, 2);
+        hooks.derivation_error();
         let text = metrics.encode();
         for line in [
             "op_node_default_refs_number{layer=\"l1\",type=\"l1_head\"} 20",
@@ -173,6 +205,9 @@ mod tests {
             "op_node_default_refs_number{layer=\"l1_origin\",type=\"l2_unsafe\"} 19",
             "op_node_default_refs_number{layer=\"l2\",type=\"l2_safe\"} 30",
             "op_node_default_sequencer_sealing_seconds_count 1",
+            "op_node_default_derivation_idle 1",
+            "op_node_default_derived_batches_total{type=\"span\"} 2",
+            "keel_pipeline_steps_total{outcome=\"idle\"} 1",
         ] {
             assert!(text.contains(line), "missing {line} in\n{text}");
         }
