@@ -126,6 +126,15 @@ impl<T: Transport> EngineClient<T> {
         &self.transport
     }
 
+    /// The same client over `f(transport)`: how a caller wraps the transport (timing,
+    /// tracing) without rebuilding the client.
+    pub fn map_transport<U: Transport>(self, f: impl FnOnce(T) -> U) -> EngineClient<U> {
+        EngineClient {
+            transport: f(self.transport),
+            forks: self.forks,
+        }
+    }
+
     /// One call, `result` decoded as `D`.
     async fn call<D: DeserializeOwned>(
         &self,

@@ -12,7 +12,7 @@ use std::{future::Future, net::SocketAddr, path::PathBuf, sync::Arc};
 use alloy_eips::BlockNumberOrTag;
 use alloy_primitives::B256;
 use alloy_rpc_types_engine::JwtSecret;
-use keel_engine::client::HttpEngineClient;
+use keel_engine::client::{HttpEngineClient, HttpTransport};
 use keel_l1::{BeaconClient, BeaconConfig, L1Client, L1Config, RetryPolicy};
 use keel_protocol::rollup_config::RollupConfig;
 use keel_rpc::{Metrics, MetricsServer, RpcServer, RpcServerConfig};
@@ -20,7 +20,11 @@ use keel_safedb::SafeDb;
 
 use crate::{
     driver::{Driver, DriverConfig, DriverError, sources::SystemClock},
-    node::{api::NodeApi, hooks::NodeHooks},
+    node::{
+        api::NodeApi,
+        hooks::NodeHooks,
+        timed::{TimedL1, TimedTransport},
+    },
     sources::rpc::{RpcL1, RpcL2},
 };
 
@@ -232,11 +236,13 @@ pub async fn run(cfg: NodeConfig, shutdown: impl Future<Output = ()>) -> Result<
     };
 
     let hooks = NodeHooks::new(safe_db.clone(), metrics.clone());
+    // With metrics on, the driver's L1 and engine calls are timed.
+    let timed = |t: HttpTransport| TimedTransport::new(t, metrics.clone());
     let driver = Driver::new(
         cfg.driver.clone(),
-        l1,
-        RpcL2(engine_client(&cfg, &rollup)?),
-        engine_client(&cfg, &rollup)?,
+        TimedL1::new(l1, metrics.clone()),
+        RpcL2(engine_client(&cfg, &rollup)?.map_transport(timed)),
+        engine_client(&cfg, &rollup)?.map_transport(timed),
         SystemClock,
         hooks,
     );
