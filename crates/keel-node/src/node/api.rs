@@ -5,12 +5,15 @@
 
 use std::sync::Arc;
 
+use alloy_consensus::constants::KECCAK_EMPTY;
 use alloy_eips::BlockNumberOrTag;
-use alloy_primitives::{Address, B256, address};
+use alloy_primitives::{Address, B256, address, keccak256};
+use alloy_rpc_types_eth::EIP1186AccountProofResponse;
+use alloy_trie::{EMPTY_ROOT_HASH, Nibbles, TrieAccount, proof::verify_proof};
 use keel_derive::l2::block_ref_from_block;
 use keel_derive::types::L2BlockRef;
 use keel_engine::client::{EngineClient, HttpTransport, Transport, block_from_rpc};
-use keel_protocol::{output_root::OutputRootV0, rollup_config::RollupConfig};
+use keel_protocol::{hardfork::Hardfork, output_root::OutputRootV0, rollup_config::RollupConfig};
 use keel_rpc::{NodeApiError, RollupNodeApi, SyncStatus};
 use op_alloy_rpc_types_engine::OpExecutionPayloadEnvelope;
 use serde_json::json;
@@ -84,7 +87,8 @@ pub enum L2ReadError {
         /// The header's hash.
         got: B256,
     },
-    /// `eth_getProof` answered without a usable `storageHash`.
+    /// `eth_getProof`'s answer is malformed, or its account proof does not prove its
+    /// `storageHash` against the block's state root.
     #[error("eth_getProof at block {block}: {reason}")]
     Proof {
         /// The block.
@@ -140,10 +144,28 @@ impl<T: Transport + 'static> NodeApi<T> {
                 json!([MESSAGE_PASSER, Vec::<B256>::new(), hash]),
             )
             .await?;
-        let storage_root = storage_hash(&proof).map_err(|reason| L2ReadError::Proof {
-            block: hash,
-            reason,
-        })?;
+        let storage_root =
+            proven_storage_root(&proof, block.header.state_root).map_err(|reason| {
+                L2ReadError::Proof {
+                    block: hash,
+                    reason,
+                }
+            })?;
+        // From Isthmus the header commits to the same root; an engine disagreeing with
+        // itself is not to be published. Spec: protocol/isthmus/exec-engine.md
+        if let Some(header_root) = block.header.withdrawals_root
+            && self
+                .rollup
+                .is_active(Hardfork::Isthmus, block.header.timestamp)
+            && header_root != storage_root
+        {
+            return Err(L2ReadError::Proof {
+                block: hash,
+                reason: format!(
+                    "proven storage root {storage_root} is not the header's withdrawalsRoot {header_root}"
+                ),
+            });
+        }
         Ok(Some(OutputRootV0 {
             state_root: block.header.state_root,
             message_passer_storage_root: storage_root,
@@ -152,12 +174,41 @@ impl<T: Transport + 'static> NodeApi<T> {
     }
 }
 
-/// The `storageHash` of an `eth_getProof` answer (EIP-1186).
-fn storage_hash(proof: &serde_json::Value) -> Result<B256, String> {
-    let field = proof
-        .get("storageHash")
-        .ok_or_else(|| "answer has no storageHash".to_owned())?;
-    serde_json::from_value(field.clone()).map_err(|e| format!("storageHash: {e}"))
+/// The message passer's `storageHash` from an `eth_getProof` answer (EIP-1186), accepted
+/// only if its account proof proves that account (nonce, balance, storage root, code hash)
+/// under `state_root` — as op-node checks before it publishes an output root, so a faulty
+/// or lying execution client cannot make the node sign off on a wrong withdrawals root.
+///
+/// Spec: protocol/proposals.md#l2-output-commitment-construction
+fn proven_storage_root(proof: &serde_json::Value, state_root: B256) -> Result<B256, String> {
+    let proof: EIP1186AccountProofResponse =
+        serde_json::from_value(proof.clone()).map_err(|e| format!("malformed answer: {e}"))?;
+    if proof.address != MESSAGE_PASSER {
+        return Err(format!(
+            "proof is for {}, not the message passer",
+            proof.address
+        ));
+    }
+    let account = TrieAccount {
+        nonce: proof.nonce,
+        balance: proof.balance,
+        storage_root: proof.storage_hash,
+        code_hash: proof.code_hash,
+    };
+    // An account that does not exist is proven absent; its storage root is the empty trie's.
+    let absent = proof.nonce == 0
+        && proof.balance.is_zero()
+        && proof.storage_hash == EMPTY_ROOT_HASH
+        && (proof.code_hash == KECCAK_EMPTY || proof.code_hash == B256::ZERO);
+    let expected = (!absent).then(|| alloy_rlp::encode(account));
+    verify_proof(
+        state_root,
+        Nibbles::unpack(keccak256(MESSAGE_PASSER)),
+        expected,
+        &proof.account_proof,
+    )
+    .map_err(|e| format!("account proof does not verify against state root {state_root}: {e}"))?;
+    Ok(proof.storage_hash)
 }
 
 impl<T: Transport + 'static> RollupNodeApi for NodeApi<T> {
@@ -238,7 +289,7 @@ impl<T: Transport + 'static> RollupNodeApi for NodeApi<T> {
 mod tests {
     use std::sync::Mutex;
 
-    use alloy_primitives::{b256, keccak256};
+    use alloy_primitives::keccak256;
     use keel_devchain::{
         chain::{Chain, ChainConfig},
         engine_server::InProcessEngine,
@@ -253,11 +304,11 @@ mod tests {
 
     use super::*;
 
-    /// The devchain engine, with `eth_getProof` answered by the test (the devchain has no
-    /// state proofs) and its parameters recorded.
+    /// The devchain engine; `eth_getProof` answers are passed through, or edited by the
+    /// test to play a faulty execution client, and their parameters recorded.
     struct ProofFake {
         engine: InProcessEngine,
-        storage_hash: Value,
+        edit_proof: fn(&mut Value),
         proof_params: Mutex<Vec<Value>>,
     }
 
@@ -268,17 +319,21 @@ mod tests {
             params: Value,
         ) -> Result<Value, EngineError> {
             if method == "eth_getProof" {
-                self.proof_params.lock().unwrap().push(params);
-                return Ok(json!({ "storageHash": self.storage_hash }));
+                self.proof_params.lock().unwrap().push(params.clone());
             }
-            self.engine
+            let mut out = self
+                .engine
                 .call(method, params)
                 .await
                 .map_err(|e| EngineError::Rpc {
                     method,
                     code: e.code,
                     message: e.message,
-                })
+                })?;
+            if method == "eth_getProof" {
+                (self.edit_proof)(&mut out);
+            }
+            Ok(out)
         }
     }
 
@@ -320,16 +375,15 @@ mod tests {
         cfg
     }
 
-    fn api(storage_hash: Value) -> (NodeApi<ProofFake>, Arc<EngineClient<ProofFake>>, B256) {
+    fn api_with(edit_proof: fn(&mut Value)) -> (NodeApi<ProofFake>, Arc<EngineClient<ProofFake>>) {
         let cfg = rollup();
         let genesis = build_genesis(&DevGenesisConfig::from_rollup_config(&cfg)).unwrap();
-        let state_root = genesis.header.state_root;
         let engine =
             InProcessEngine::new(Chain::new(cfg.clone(), genesis, ChainConfig::default())).unwrap();
         let client = Arc::new(EngineClient::with_transport(
             ProofFake {
                 engine,
-                storage_hash,
+                edit_proof,
                 proof_params: Mutex::new(Vec::new()),
             },
             cfg.hardforks,
@@ -341,24 +395,30 @@ mod tests {
         (
             NodeApi::new(handle, Arc::clone(&client), Arc::new(cfg)),
             client,
-            state_root,
         )
     }
 
     #[tokio::test]
-    async fn output_fields_come_from_the_checked_header_and_eth_get_proof() {
-        let root = b256!("0x8ed4baae3a927be3dea54996b4d5899f8c01e7594bf50b17dc1e741388ce3d12");
-        let (api, client, state_root) = api(json!(root));
+    async fn output_fields_come_from_the_checked_header_and_a_verified_proof() {
+        let (api, client) = api_with(|_| {});
         let genesis_hash = api.rollup.genesis.l2.hash;
+        let header = client
+            .transport()
+            .engine
+            .with_chain(|c| c.block_by_number(0).unwrap().header.clone());
         let out = api.output_v0_at_block(genesis_hash).await.unwrap();
-        assert_eq!(out.state_root, state_root);
-        assert_ne!(state_root, B256::ZERO);
-        assert_eq!(out.message_passer_storage_root, root);
+        assert_eq!(out.state_root, header.state_root);
+        assert_ne!(out.state_root, B256::ZERO);
+        assert_eq!(
+            Some(out.message_passer_storage_root),
+            header.withdrawals_root,
+            "Isthmus: the header commits to the message passer's storage root"
+        );
         assert_eq!(out.block_hash, genesis_hash);
         // The output root as op-node computes it.
         let mut pre = [0u8; 128];
-        pre[32..64].copy_from_slice(state_root.as_slice());
-        pre[64..96].copy_from_slice(root.as_slice());
+        pre[32..64].copy_from_slice(out.state_root.as_slice());
+        pre[64..96].copy_from_slice(out.message_passer_storage_root.as_slice());
         pre[96..].copy_from_slice(genesis_hash.as_slice());
         assert_eq!(out.hash(), keccak256(pre));
         // The proof was asked for the message passer, no slots, at that block by hash.
@@ -374,21 +434,40 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn unknown_block_is_not_found_and_a_bad_proof_is_an_error() {
-        let (api, _, _) = api(json!("0x1234"));
+    async fn a_proof_that_does_not_verify_is_refused() {
+        // A storage root the state does not hold: the account proof no longer proves it.
+        let (api, _) = api_with(|p| {
+            p["storageHash"] = json!(B256::repeat_byte(0x12));
+        });
+        let genesis_hash = api.rollup.genesis.l2.hash;
+        let err = api.output_v0_at_block(genesis_hash).await.unwrap_err();
+        assert!(err.to_string().contains("does not verify"), "{err}");
+
+        // A proof with its nodes cut off proves nothing.
+        let (api, _) = api_with(|p| {
+            p["accountProof"] = json!([]);
+        });
+        let err = api.output_v0_at_block(genesis_hash).await.unwrap_err();
+        assert!(err.to_string().contains("does not verify"), "{err}");
+
+        // Not a proof at all.
+        let (api, _) = api_with(|p| *p = json!({ "storageHash": "0x1234" }));
+        let err = api.output_v0_at_block(genesis_hash).await.unwrap_err();
+        assert!(err.to_string().contains("malformed"), "{err}");
+
+        // An unknown block is not found, before any proof is asked for.
+        let (api, client) = api_with(|_| {});
         let missing = api.output_v0_at_block(B256::repeat_byte(7)).await;
         assert!(
             matches!(missing, Err(NodeApiError::NotFound)),
             "{missing:?}"
         );
-        let genesis_hash = api.rollup.genesis.l2.hash;
-        let err = api.output_v0_at_block(genesis_hash).await.unwrap_err();
-        assert!(err.to_string().contains("storageHash"), "{err}");
+        assert!(client.transport().proof_params.lock().unwrap().is_empty());
     }
 
     #[tokio::test]
     async fn block_ref_with_status_reads_the_l2_block() {
-        let (api, _, _) = api(json!(B256::ZERO));
+        let (api, _) = api_with(|_| {});
         let (r, status) = api.block_ref_with_status(0).await.unwrap();
         assert_eq!(r.hash, api.rollup.genesis.l2.hash);
         assert_eq!(r.number, 0);
