@@ -12,11 +12,15 @@
 //! Needs anvil (npm `@foundry-rs/anvil`, `npm ci --prefix tools`, or `KEEL_ANVIL`); without
 //! it the test fails under CI (`CI=true`) and is skipped with a message elsewhere.
 
+mod e2e;
+
 use std::{
     path::{Path, PathBuf},
     process::Stdio,
     time::Duration,
 };
+
+use e2e::{call, start_node, watch_lines};
 
 use alloy_primitives::{Address, B256, address};
 use alloy_rpc_types_engine::JwtSecret;
@@ -33,11 +37,7 @@ use keel_protocol::{
     system_config::{EcotoneScalars, SystemConfig, encode_ecotone_scalar},
 };
 use serde_json::{Value, json};
-use tokio::{
-    io::{AsyncBufReadExt, BufReader},
-    process::{Child, Command},
-    sync::oneshot,
-};
+use tokio::process::{Child, Command};
 
 const SECRET: &str = "0x3333333333333333333333333333333333333333333333333333333333333333";
 const BATCH_INBOX: Address = address!("0xff00000000000000000000000000000000000901");
@@ -58,31 +58,6 @@ fn anvil_path() -> Option<PathBuf> {
     .iter()
     .map(|c| modules.join(c))
     .find(|p| p.exists())
-}
-
-/// Reads a child's stream line by line, keeping the pipe drained, and hands the first line
-/// `pick` accepts to the returned receiver.
-fn watch_lines<R: tokio::io::AsyncRead + Unpin + Send + 'static>(
-    stream: R,
-    label: &'static str,
-    pick: impl Fn(&str) -> Option<String> + Send + 'static,
-) -> oneshot::Receiver<String> {
-    let (tx, rx) = oneshot::channel();
-    let mut tx = Some(tx);
-    let mut lines = BufReader::new(stream).lines();
-    tokio::spawn(async move {
-        while let Ok(Some(line)) = lines.next_line().await {
-            if std::env::var_os("KEEL_E2E_LOG").is_some() {
-                eprintln!("[{label}] {line}");
-            }
-            if let Some(found) = pick(&line)
-                && let Some(tx) = tx.take()
-            {
-                let _ = tx.send(found);
-            }
-        }
-    });
-    rx
 }
 
 async fn start_anvil(bin: &Path) -> (Child, String) {
@@ -168,57 +143,6 @@ fn rollup_config(genesis_l1: L1BlockRef, l1_chain_id: u64) -> RollupConfig {
         number: 0,
     };
     cfg
-}
-
-struct Node {
-    child: Child,
-    rpc: String,
-    metrics: String,
-}
-
-/// Starts `keel node` and waits for its "node started" log line (JSON), which names the
-/// RPC and metrics URLs it bound (port 0).
-async fn start_node(args: &[String]) -> Node {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_keel"))
-        .arg("node")
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let started = watch_lines(child.stderr.take().unwrap(), "node", |line| {
-        let v: Value = serde_json::from_str(line).ok()?;
-        (v["fields"]["message"] == "node started").then(|| v["fields"].to_string())
-    });
-    let fields = tokio::time::timeout(Duration::from_secs(20), started)
-        .await
-        .expect("node did not start within 20 s")
-        .expect("node exited before starting (KEEL_E2E_LOG=1 shows its log)");
-    let fields: Value = serde_json::from_str(&fields).unwrap();
-    Node {
-        child,
-        rpc: fields["rpc"].as_str().unwrap().to_owned(),
-        metrics: fields["metrics"].as_str().unwrap().to_owned(),
-    }
-}
-
-/// One JSON-RPC call: `Ok(result)` or `Err(error object)`.
-async fn call(url: &str, method: &str, params: Value) -> Result<Value, Value> {
-    let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
-    let reply: Value = reqwest::Client::new()
-        .post(url)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    match reply.get("error") {
-        Some(e) => Err(e.clone()),
-        None => Ok(reply["result"].clone()),
-    }
 }
 
 async fn unsafe_head(url: &str) -> (u64, B256) {
