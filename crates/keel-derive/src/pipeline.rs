@@ -245,6 +245,16 @@ impl Pipeline {
         self.src.read = read;
     }
 
+    /// Drops the rest of the span batch and of the channel the last attributes came from:
+    /// what the engine queue asks for when it replaced an invalid derived payload with its
+    /// deposits-only version, so no later block of that span is derived on top of the
+    /// replacement.
+    ///
+    /// Spec: protocol/holocene/derivation.md#engine-queue
+    pub fn flush_channel(&mut self) {
+        self.queue.flush_channel(&mut self.src);
+    }
+
     /// Batches read out of channels so far (monotonic across resets).
     pub fn batches_read(&self) -> BatchesRead {
         self.src.read

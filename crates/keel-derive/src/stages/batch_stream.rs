@@ -178,7 +178,7 @@ impl BatchQueue {
     }
 
     /// Holocene's `FlushChannel`: the rest of the span and of the channel go.
-    fn flush_channel(&mut self, src: &mut dyn BatchSource) {
+    pub(crate) fn flush_channel(&mut self, src: &mut dyn BatchSource) {
         self.stream.clear();
         src.flush_channel();
     }

@@ -62,6 +62,8 @@ where
                 }
                 EngineEvent::DepositsOnlyReplacement { parent, reason } => {
                     tracing::warn!(parent = parent.number, %reason, "derived block refused, replaced by deposits-only block");
+                    // Spec: protocol/holocene/derivation.md#engine-queue
+                    self.pipeline.flush_channel();
                 }
                 EngineEvent::AttributesDropped { parent, reason } => {
                     tracing::warn!(parent = parent.number, %reason, "derived attributes refused and dropped");
