@@ -13,7 +13,12 @@ mod sim;
 use std::{sync::Arc, time::Duration};
 
 use keel_devchain::engine_server::InProcessEngine;
-use keel_node::driver::{DriverConfig, sources::TokioClock};
+use keel_engine::client::EngineClient;
+use keel_node::{
+    driver::{Driver, DriverConfig, NoHooks, sources::TokioClock},
+    node::timed::TimedTransport,
+    sources::{in_process::InProcessTransport, rpc::RpcL2},
+};
 use keel_protocol::rollup_config::RollupConfig;
 use keel_sequencer::sequencer::SequencerConfig;
 use sim::*;
@@ -90,15 +95,26 @@ async fn verifier_derives_exactly_the_sequencers_blocks_from_l1() {
     let tx = batcher_tx(&cfg, batches(&seq_engine, &cfg, last).await, 0);
     l1.rebuild_from(7, 60, &[tx]);
 
+    // The verifier's engine calls go through the node's timing wrapper, whose metrics
+    // count them by method.
     let verifier_engine = engine(&cfg);
-    let driver = driver(
+    let metrics = keel_rpc::Metrics::new("test");
+    let timed = |e: &InProcessEngine| {
+        EngineClient::with_transport(
+            TimedTransport::new(InProcessTransport(e.clone()), Some(metrics.clone())),
+            cfg.hardforks,
+        )
+    };
+    let driver = Driver::new(
         DriverConfig {
             l1_poll_interval: Duration::from_millis(500),
             ..DriverConfig::verifier(Arc::new(cfg.clone()))
         },
         l1.clone(),
-        &verifier_engine,
+        RpcL2(timed(&verifier_engine)),
+        timed(&verifier_engine),
         clock,
+        NoHooks,
     );
     let handle = driver.handle();
     // 90 s more: L1 reaches block 12, so block 8 is finalized (lag 4).
@@ -117,4 +133,23 @@ async fn verifier_derives_exactly_the_sequencers_blocks_from_l1() {
     }
     // Derived from L1 block 7, now finalized.
     assert_eq!(status.heads.finalized.number, last);
+
+    // All those blocks came from one L1 block. Each is built by a forkchoice update
+    // carrying its attributes (the verifier has no unsafe blocks to consolidate against);
+    // the new safe and finalized heads reach the engine in a few more (one per turn of
+    // derivation steps), not in one more per block.
+    let scrape = metrics.encode();
+    let fcus: f64 = scrape
+        .lines()
+        .filter(|l| {
+            l.starts_with("op_node_default_rpc_client_requests_total{")
+                && l.contains("engine_forkchoiceUpdated")
+        })
+        .map(|l| l.rsplit(' ').next().unwrap().parse::<f64>().unwrap())
+        .sum();
+    assert!(fcus >= last as f64, "{scrape}");
+    assert!(
+        fcus <= (last + 5) as f64,
+        "{fcus} forkchoice updates for {last} derived blocks"
+    );
 }

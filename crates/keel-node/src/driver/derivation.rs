@@ -1,6 +1,6 @@
 //! Stepping the derivation pipeline: answering its requests for L1 blocks, blobs and L2
-//! blocks, and handing its attributes to the engine controller, one unit of derived work
-//! (one forkchoice flush) per block.
+//! blocks, and handing its attributes to the engine controller; one forkchoice flush per
+//! turn of steps, however many blocks it derived.
 
 use alloy_consensus::Transaction as _;
 use alloy_eips::{BlockNumberOrTag, eip2718::Encodable2718};
@@ -36,10 +36,20 @@ where
     C: Clock,
     H: DriverHooks,
 {
-    /// Runs up to `derivation_steps_per_turn` steps. Returns when derivation next needs
+    /// Runs up to `derivation_steps_per_turn` steps, then sends the engine one forkchoice
+    /// update for all the blocks they derived (op-node has had forkchoice-update storms
+    /// from one update per block while catching up). Returns when derivation next needs
     /// attention (`Some(now)` if it has more work at once), `None` if it waits for a new L1
     /// head or is stopped.
     pub(super) async fn run_derivation(&mut self) -> Option<u64> {
+        let next = self.derivation_turn().await;
+        if std::mem::take(&mut self.flush_due) {
+            self.drive_engine(EngineInput::Flush).await;
+        }
+        next
+    }
+
+    async fn derivation_turn(&mut self) -> Option<u64> {
         if self.derive_halted.is_some() || self.derive_waiting_l1 {
             return None;
         }
@@ -188,10 +198,10 @@ where
                     derived_from,
                     is_last_in_span: derived.is_last_in_span,
                 };
-                let mut events = self
+                let events = self
                     .drive_engine(EngineInput::Attributes(Box::new(input)))
                     .await;
-                events.extend(self.drive_engine(EngineInput::Flush).await);
+                self.flush_due = true;
                 for event in &events {
                     if let EngineEvent::Consolidated {
                         block, safe: true, ..

@@ -159,6 +159,8 @@ pub struct Driver<L1, L2, E, C, H = NoHooks> {
     last_l1_input: Option<keel_derive::types::L1BlockInput>,
     /// The pipeline's batch count already reported to the hooks.
     batches_reported: keel_derive::pipeline::BatchesRead,
+    /// Derived blocks changed the heads since the last forkchoice flush.
+    flush_due: bool,
 }
 
 impl<L1, L2, E, C, H> std::fmt::Debug for Driver<L1, L2, E, C, H> {
@@ -215,6 +217,7 @@ where
             derive_backoff_ms: BASE_BACKOFF_MS,
             derive_waiting_l1: false,
             batches_reported: keel_derive::pipeline::BatchesRead::default(),
+            flush_due: false,
             derive_halted: None,
             reset_due: true,
             engine_retry_at_ms: None,
