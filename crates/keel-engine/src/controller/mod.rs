@@ -427,7 +427,7 @@ impl EngineController {
         }
     }
 
-    /// Spec: protocol/derivation.md#finalization-guarantees — an L2 block is finalized once
+    /// Spec: protocol/derivation.md#engine-queue (the finalized L2 head) — an L2 block is finalized once
     /// the L1 block it was derived from is finalized.
     fn try_finalize(&mut self, l1: L1BlockRef) {
         let candidate = self

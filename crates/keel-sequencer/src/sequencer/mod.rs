@@ -129,8 +129,8 @@ pub enum SequencerAction {
         /// The attributes (and why the pool is off, for the log line).
         attributes: Box<SequencerAttributes>,
     },
-    /// Seal the payload (`getPayload`, `newPayload`, `forkchoiceUpdated`), then sign and
-    /// publish it; answer with [`SequencerEvent::Sealed`] or [`SequencerEvent::EngineError`].
+    /// Seal the payload (`getPayload`, `newPayload`, `forkchoiceUpdated`) — a node with p2p
+    /// would then sign and gossip it (`keel node` has no p2p yet); answer with [`SequencerEvent::Sealed`] or [`SequencerEvent::EngineError`].
     Seal {
         /// The payload to seal, as `BuildStarted` returned it.
         payload_id: PayloadId,
