@@ -427,8 +427,8 @@ impl EngineController {
         }
     }
 
-    /// Spec: protocol/derivation.md#engine-queue (the finalized L2 head) — an L2 block is finalized once
-    /// the L1 block it was derived from is finalized.
+    /// Spec: protocol/derivation.md#engine-queue (the finalized L2 head) — an L2 block is
+    /// finalized once the L1 block it was derived from is finalized.
     fn try_finalize(&mut self, l1: L1BlockRef) {
         let candidate = self
             .finality
