@@ -1,35 +1,110 @@
 //! What the node records as the driver works: safe-head records in the safe-head database
 //! (op-node's `--safedb.path`) and op-node's metrics.
+//!
+//! Safe-db writes are fsynced, so they run on a writer thread of their own, in the order the
+//! driver made them: the driver's loop never waits on the disk unless the writer falls
+//! [`SAFEDB_QUEUE`] records behind.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{Arc, mpsc},
+    thread::JoinHandle,
+    time::Duration,
+};
 
 use keel_derive::types::{L1BlockRef, L2BlockRef};
+use keel_protocol::rollup_config::BlockId;
 use keel_rpc::Metrics;
 use keel_safedb::SafeDb;
 
 use crate::driver::{DriverHooks, control::NodeStatus};
+
+/// Safe-db writes queued before the driver waits for the writer thread: a bound on memory
+/// if the disk stalls, far above what a healthy disk ever lets build up.
+pub const SAFEDB_QUEUE: usize = 4096;
+
+/// One safe-db write, in driver order.
+#[derive(Debug, Clone, Copy)]
+enum SafeDbWrite {
+    Record { l1: BlockId, safe: BlockId },
+    Reset { safe: BlockId, origin: u64 },
+}
+
+/// The writer thread of a node's safe-db: [`Self::finish`] waits for every queued write.
+#[derive(Debug)]
+pub struct SafeDbWriter {
+    thread: JoinHandle<()>,
+}
+
+impl SafeDbWriter {
+    /// Waits until every write queued before the hooks were dropped is on disk. Call after
+    /// the driver (which owns the hooks) has stopped.
+    pub fn finish(self) {
+        if self.thread.join().is_err() {
+            tracing::error!("safe-head database writer thread panicked");
+        }
+    }
+}
 
 /// The node's [`DriverHooks`]: each part is optional, as its flag is.
 ///
 /// A failed safe-db write is logged and counted, not fatal: op-node also keeps deriving
 /// when its safe-db write fails, and a missing record only makes one
 /// `optimism_safeHeadAtL1Block` answer older than it could be.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default)]
 pub struct NodeHooks {
-    safe_db: Option<Arc<SafeDb>>,
+    safe_db: Option<mpsc::SyncSender<SafeDbWrite>>,
     metrics: Option<Metrics>,
 }
 
 impl NodeHooks {
-    /// Hooks writing to `safe_db` and `metrics`, where given.
-    pub const fn new(safe_db: Option<Arc<SafeDb>>, metrics: Option<Metrics>) -> Self {
-        Self { safe_db, metrics }
+    /// Hooks writing to `safe_db` (through a writer thread, returned with them) and
+    /// `metrics`, where given.
+    pub fn new(
+        safe_db: Option<Arc<SafeDb>>,
+        metrics: Option<Metrics>,
+    ) -> std::io::Result<(Self, Option<SafeDbWriter>)> {
+        let Some(db) = safe_db else {
+            return Ok((
+                Self {
+                    safe_db: None,
+                    metrics,
+                },
+                None,
+            ));
+        };
+        let (tx, rx) = mpsc::sync_channel(SAFEDB_QUEUE);
+        let thread_metrics = metrics.clone();
+        let thread = std::thread::Builder::new()
+            .name("keel-safedb".into())
+            .spawn(move || write_loop(&db, &rx, thread_metrics.as_ref()))?;
+        Ok((
+            Self {
+                safe_db: Some(tx),
+                metrics,
+            },
+            Some(SafeDbWriter { thread }),
+        ))
     }
 
-    fn safedb_write(&self, operation: &str, result: Result<(), keel_safedb::SafeDbError>) {
+    fn queue(&self, write: SafeDbWrite) {
+        if let Some(tx) = &self.safe_db
+            && tx.send(write).is_err()
+        {
+            tracing::error!(?write, "safe-head database writer is gone; record lost");
+        }
+    }
+}
+
+/// Applies writes in order until every sender is gone.
+fn write_loop(db: &SafeDb, rx: &mpsc::Receiver<SafeDbWrite>, metrics: Option<&Metrics>) {
+    while let Ok(write) = rx.recv() {
+        let (operation, result) = match write {
+            SafeDbWrite::Record { l1, safe } => ("record", db.record(l1, safe)),
+            SafeDbWrite::Reset { safe, origin } => ("reset", db.safe_head_reset(safe, origin)),
+        };
         match result {
             Ok(()) => {
-                if let Some(m) = &self.metrics {
+                if let Some(m) = metrics {
                     m.record_safedb_write(operation);
                 }
             }
@@ -40,14 +115,13 @@ impl NodeHooks {
 
 impl DriverHooks for NodeHooks {
     fn safe_head(&mut self, derived_from: L1BlockRef, safe: L2BlockRef) {
-        if let Some(db) = &self.safe_db {
-            let l1 = keel_protocol::rollup_config::BlockId {
+        self.queue(SafeDbWrite::Record {
+            l1: BlockId {
                 hash: derived_from.hash,
                 number: derived_from.number,
-            };
-            let result = db.record(l1, safe.id());
-            self.safedb_write("record", result);
-        }
+            },
+            safe: safe.id(),
+        });
     }
 
     fn pipeline_reset(&mut self, _origin: L1BlockRef) {
@@ -57,10 +131,10 @@ impl DriverHooks for NodeHooks {
     }
 
     fn derivation_reset(&mut self, _origin: L1BlockRef, safe: L2BlockRef) {
-        if let Some(db) = &self.safe_db {
-            let result = db.safe_head_reset(safe.id(), safe.l1_origin.number);
-            self.safedb_write("reset", result);
-        }
+        self.queue(SafeDbWrite::Reset {
+            safe: safe.id(),
+            origin: safe.l1_origin.number,
+        });
     }
 
     fn sequenced(&mut self, _block: L2BlockRef, seal: Duration, txs: usize) {
@@ -149,17 +223,21 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = Arc::new(SafeDb::open(dir.path().join("safe.db")).unwrap());
         let metrics = Metrics::new("test");
-        let mut hooks = NodeHooks::new(Some(Arc::clone(&db)), Some(metrics.clone()));
+        let (mut hooks, writer) =
+            NodeHooks::new(Some(Arc::clone(&db)), Some(metrics.clone())).unwrap();
         hooks.safe_head(l1(10), l2(4, 8));
         hooks.safe_head(l1(11), l2(6, 9));
         hooks.safe_head(l1(12), l2(8, 10));
-        let at11 = db.safe_head_at_l1(11).unwrap().unwrap();
-        assert_eq!(at11.safe_head, l2(6, 9).id());
-        assert_eq!(at11.l1.hash, l1(11).hash);
         // Reset to safe head 5 (origin 9): records from L1 11 on named safe heads at or
         // past it; L1 11 is re-recorded with the reset's safe head, L1 12 goes.
         hooks.pipeline_reset(l1(9));
         hooks.derivation_reset(l1(9), l2(5, 9));
+        // The writes land in order once the writer has drained the queue.
+        drop(hooks);
+        writer.unwrap().finish();
+        let at10 = db.safe_head_at_l1(10).unwrap().unwrap();
+        assert_eq!(at10.safe_head, l2(4, 8).id());
+        assert_eq!(at10.l1.hash, l1(10).hash);
         assert_eq!(
             db.safe_head_at_l1(12).unwrap().unwrap().safe_head,
             l2(5, 9).id()
@@ -186,7 +264,8 @@ mod tests {
     #[test]
     fn status_is_recorded_under_op_node_ref_names() {
         let metrics = Metrics::new("test");
-        let mut hooks = NodeHooks::new(None, Some(metrics.clone()));
+        let (mut hooks, writer) = NodeHooks::new(None, Some(metrics.clone())).unwrap();
+        assert!(writer.is_none());
         let mut s = NodeStatus {
             head_l1: l1(20),
             ..NodeStatus::default()

@@ -94,6 +94,9 @@ pub enum NodeError {
     /// The safe-head database could not be opened.
     #[error("safe-head database: {0}")]
     SafeDb(#[from] keel_safedb::SafeDbError),
+    /// The safe-head database's open or writer thread could not be started.
+    #[error("safe-head database: {0}")]
+    SafeDbThread(String),
     /// The RPC server could not start.
     #[error("RPC server: {0}")]
     Rpc(#[from] keel_rpc::RpcServerError),
@@ -224,7 +227,7 @@ pub async fn run(cfg: NodeConfig, shutdown: impl Future<Output = ()>) -> Result<
             let path = path.clone();
             let db = tokio::task::spawn_blocking(move || SafeDb::open(path))
                 .await
-                .map_err(|e| NodeError::RollupConfig(format!("safe-db open task: {e}")))??;
+                .map_err(|e| NodeError::SafeDbThread(format!("open task: {e}")))??;
             Some(Arc::new(db))
         }
         None => None,
@@ -235,7 +238,8 @@ pub async fn run(cfg: NodeConfig, shutdown: impl Future<Output = ()>) -> Result<
         _ => None,
     };
 
-    let hooks = NodeHooks::new(safe_db.clone(), metrics.clone());
+    let (hooks, safedb_writer) = NodeHooks::new(safe_db.clone(), metrics.clone())
+        .map_err(|e| NodeError::SafeDbThread(format!("writer thread: {e}")))?;
     // With metrics on, the driver's L1 and engine calls are timed.
     let timed = |t: HttpTransport| TimedTransport::new(t, metrics.clone());
     let driver = Driver::new(
@@ -268,6 +272,11 @@ pub async fn run(cfg: NodeConfig, shutdown: impl Future<Output = ()>) -> Result<
         "node started"
     );
     let outcome = driver.run(shutdown).await;
+    // The driver (and with it the hooks) is gone: every queued safe-db write lands before
+    // the node reports it stopped.
+    if let Some(writer) = safedb_writer {
+        let _ = tokio::task::spawn_blocking(move || writer.finish()).await;
+    }
     rpc.stop().await;
     if let Some(m) = metrics_server {
         m.stop().await;
