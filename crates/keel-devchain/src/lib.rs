@@ -3,6 +3,8 @@
 //!
 //! - [`genesis`]: the dev chain's L2 genesis (dev accounts, predeploys run from the specs'
 //!   deployment bytecodes, Jovian-at-genesis header).
+//! - [`geth_genesis`]: that genesis as a geth `genesis.json` (for op-geth / op-reth), and
+//!   the genesis block a client derives from such a file.
 //! - [`state`]: the in-memory world state, its trie roots, and revm's database over it.
 //! - `trie`: the persistent Merkle-Patricia trie with cached node hashes that keeps the
 //!   state and storage roots incremental and post-state clones cheap.
@@ -30,6 +32,7 @@ pub mod engine_server;
 pub mod executor;
 pub mod forks;
 pub mod genesis;
+pub mod geth_genesis;
 pub mod l1;
 pub mod l1_rpc;
 pub mod l2_rpc;
