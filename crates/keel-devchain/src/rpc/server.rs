@@ -263,8 +263,16 @@ impl EthServer {
             .max_request_body_size(MAX_BODY_BYTES)
             .max_response_body_size(MAX_BODY_BYTES)
             .build();
+        // Browser wallets and dapps on other origins call a local dev chain directly, as they
+        // call anvil or a geth started with `--http.corsdomain '*'`: every origin is allowed.
+        // The server is for loopback development only and holds no secrets.
+        let cors = tower_http::cors::CorsLayer::new()
+            .allow_origin(tower_http::cors::Any)
+            .allow_methods([http::Method::POST, http::Method::GET, http::Method::OPTIONS])
+            .allow_headers([http::header::CONTENT_TYPE]);
         let server = Server::builder()
             .set_config(config)
+            .set_http_middleware(tower::ServiceBuilder::new().layer(cors))
             .build(addr)
             .await
             .map_err(|source| EthServerError::Bind { addr, source })?;
