@@ -34,9 +34,9 @@ use alloy_provider::{Provider, RootProvider};
 use alloy_signer_local::PrivateKeySigner;
 use keel_batcher::{
     BatchBlock, BatcherConfig, BatcherService, ChannelManager, DataAvailability, L2Source,
-    SafeHeadSource,
-    service::{L1Submitter, ServiceError},
-    txmgr::{FeeConfig, SendConfig},
+    SafeHeadSource, TxData, TxId,
+    service::{L1Submitter, PreparedTx, ServiceError},
+    txmgr::{FeeConfig, PublishResult, SendConfig},
 };
 use keel_derive::stages::retrieval::{self, DataItem};
 use keel_l1::{BeaconClient, BeaconConfig, L1Client, L1Config};
@@ -44,7 +44,7 @@ use keel_protocol::{
     batch::{Batch, SingleBatch, read_channel_batches},
     channel::assemble_channels,
     compression::decompress,
-    frame::parse_frames,
+    frame::{Frame, parse_frames},
     hardfork::HardforkTimes,
     l1_info::{L1BlockInfo, L1BlockInfoEcotone, build::l1_info_deposit_from_info},
     rollup_config::{BlockId, ChainGenesis, RollupConfig},
@@ -84,7 +84,7 @@ struct Anvil {
     url: String,
 }
 
-async fn start_anvil(bin: &Path) -> Anvil {
+async fn start_anvil(bin: &Path, hardfork: &str) -> Anvil {
     let mut child = Command::new(bin)
         .args([
             "--host",
@@ -92,7 +92,7 @@ async fn start_anvil(bin: &Path) -> Anvil {
             "--port",
             "0",
             "--hardfork",
-            "prague",
+            hardfork,
             "--no-mining",
             "--slots-in-an-epoch",
             "1",
@@ -247,7 +247,80 @@ async fn mine_at(provider: &RootProvider<Ethereum>, timestamp: u64) {
 
 #[tokio::test]
 async fn batches_posted_to_anvil_decode_to_the_l2_blocks() {
-    let Some(bin) = anvil_path() else {
+    let Some(bin) = anvil_or_skip("batches_posted_to_anvil_decode_to_the_l2_blocks") else {
+        return;
+    };
+    tokio::time::timeout(
+        Duration::from_secs(300),
+        run(
+            &bin,
+            "prague",
+            &[DataAvailability::Calldata, DataAvailability::Blobs],
+        ),
+    )
+    .await
+    .expect("anvil test timed out");
+}
+
+/// From Osaka, L1 pools take blob transactions with EIP-7594 cell proofs (geth refuses the
+/// old sidecar; anvil 1.7 still accepts both, so only the new form is checked here): the
+/// batcher, told when L1 activated Osaka, posts them with cell proofs, an Osaka node takes
+/// them, and they read back as before.
+#[tokio::test]
+async fn blobs_with_cell_proofs_on_an_osaka_l1() {
+    let Some(bin) = anvil_or_skip("blobs_with_cell_proofs_on_an_osaka_l1") else {
+        return;
+    };
+    tokio::time::timeout(Duration::from_secs(300), async {
+        let anvil = start_anvil(&bin, "osaka").await;
+        let signer: PrivateKeySigner = BATCHER_KEY.parse().unwrap();
+        let l1 = L1Submitter::connect(anvil.url.parse().unwrap(), signer.clone())
+            .await
+            .unwrap();
+        let data = TxData {
+            id: TxId(1),
+            channel_id: alloy_primitives::FixedBytes([7; 16]),
+            frames: vec![Frame {
+                channel_id: alloy_primitives::FixedBytes([7; 16]),
+                number: 0,
+                data: Bytes::from(vec![0xab; 1000]),
+                is_last: true,
+            }],
+            data_availability: DataAvailability::Blobs,
+        };
+        let (_, base_fee) = l1.head().await.unwrap();
+        let quote = l1.quote(base_fee, true).await.unwrap();
+        let fees = FeeConfig::default().initial(quote, true).unwrap();
+        let nonce = l1.pending_nonce().await.unwrap();
+        let sign = |cell_proofs: bool| {
+            let tx = PreparedTx::with_sidecar(&data, INBOX, nonce, cell_proofs).unwrap();
+            assert_eq!(tx.has_cell_proofs(), cell_proofs);
+            tx.sign(l1.signer(), l1.chain_id(), fees).unwrap().1
+        };
+        // Same blobs, same versioned hashes: only the proofs differ.
+        assert_eq!(
+            PreparedTx::with_sidecar(&data, INBOX, nonce, false)
+                .unwrap()
+                .blob_hashes(),
+            PreparedTx::with_sidecar(&data, INBOX, nonce, true)
+                .unwrap()
+                .blob_hashes()
+        );
+        let accepted = l1.publish(&sign(true)).await;
+        assert!(
+            matches!(accepted, PublishResult::Accepted(_)),
+            "cell proofs on Osaka: {accepted:?}"
+        );
+        drop(anvil);
+        run(&bin, "osaka", &[DataAvailability::Blobs]).await;
+    })
+    .await
+    .expect("anvil test timed out");
+}
+
+fn anvil_or_skip(test: &str) -> Option<PathBuf> {
+    let bin = anvil_path();
+    if bin.is_none() {
         let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
         assert!(
             !ci,
@@ -256,17 +329,15 @@ async fn batches_posted_to_anvil_decode_to_the_l2_blocks() {
         use std::io::Write as _;
         let _ = writeln!(
             std::io::stderr(),
-            "SKIPPED batches_posted_to_anvil_decode_to_the_l2_blocks: anvil not found (run `npm ci --prefix tools` or set KEEL_ANVIL)"
+            "SKIPPED {test}: anvil not found (run `npm ci --prefix tools` or set KEEL_ANVIL)"
         );
-        return;
-    };
-    tokio::time::timeout(Duration::from_secs(300), run(&bin))
-        .await
-        .expect("anvil test timed out");
+    }
+    bin
 }
 
-async fn run(bin: &Path) {
-    let anvil = start_anvil(bin).await;
+async fn run(bin: &Path, hardfork: &str, das: &[DataAvailability]) {
+    let anvil = start_anvil(bin, hardfork).await;
+    let osaka = hardfork == "osaka";
     let provider = RootProvider::<Ethereum>::new_http(anvil.url.parse().unwrap());
     let l1_chain_id = provider.get_chain_id().await.unwrap();
     let genesis_time = provider
@@ -300,7 +371,7 @@ async fn run(bin: &Path) {
         17
     );
 
-    for da in [DataAvailability::Calldata, DataAvailability::Blobs] {
+    for &da in das {
         let l1 = L1Submitter::connect(anvil.url.parse().unwrap(), signer.clone())
             .await
             .unwrap();
@@ -312,7 +383,7 @@ async fn run(bin: &Path) {
             ..BatcherConfig::default()
         };
         let manager = ChannelManager::new(cfg.clone(), config, [da as u8; 32]);
-        let mut service = BatcherService::new(
+        let service = BatcherService::new(
             cfg.clone(),
             manager,
             MemL2(blocks.clone()),
@@ -325,6 +396,8 @@ async fn run(bin: &Path) {
                 safe_abort_nonce_too_low_count: 3,
             },
         );
+        // Anvil's chain id is not a public L1's: tell the service when Osaka began.
+        let mut service = service.with_l1_osaka_time(osaka.then_some(0));
         let first_l1 = provider.get_block_number().await.unwrap() + 1;
         let mut confirmed = Vec::new();
         for round in 0.. {

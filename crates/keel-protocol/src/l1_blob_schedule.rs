@@ -70,6 +70,15 @@ pub fn known_l1_blob_params(l1_chain_id: u64, l1_timestamp: u64) -> Option<BlobP
         .map(|(_, params)| params)
 }
 
+/// When L1 chain `l1_chain_id` activated Osaka (from which its transaction pools take blob
+/// transactions only with EIP-7594 cell proofs), if Keel knows that chain.
+pub fn known_l1_osaka_time(l1_chain_id: u64) -> Option<u64> {
+    schedule(l1_chain_id)?
+        .into_iter()
+        .find(|(_, params)| *params == BlobParams::osaka())
+        .map(|(t, _)| t)
+}
+
 /// Whether Keel knows the blob schedule of L1 chain `l1_chain_id`.
 pub fn is_known_l1(l1_chain_id: u64) -> bool {
     schedule(l1_chain_id).is_some()
@@ -78,6 +87,19 @@ pub fn is_known_l1(l1_chain_id: u64) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn osaka_times_of_the_public_l1s() {
+        assert_eq!(
+            known_l1_osaka_time(1),
+            Some(mainnet::MAINNET_OSAKA_TIMESTAMP)
+        );
+        assert_eq!(
+            known_l1_osaka_time(11_155_111),
+            Some(sepolia::SEPOLIA_OSAKA_TIMESTAMP)
+        );
+        assert_eq!(known_l1_osaka_time(900), None);
+    }
 
     #[test]
     fn mainnet_follows_each_fork() {

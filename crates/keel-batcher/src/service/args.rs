@@ -90,6 +90,11 @@ pub struct BatcherArgs {
         default_value_t = 5
     )]
     pub fee_limit_multiplier: u64,
+    /// When L1 activated Osaka (unix seconds): from then on blob transactions carry
+    /// EIP-7594 cell proofs. Known for Ethereum mainnet, Sepolia, Holesky and Hoodi; set it
+    /// for another L1 that runs Osaka (Keel's own flag: op-batcher has none).
+    #[arg(long = "l1-osaka-time", env = "KEEL_BATCHER_L1_OSAKA_TIME")]
+    pub l1_osaka_time: Option<u64>,
 }
 
 /// Parses `6s`, `500ms`, `2m` or a bare number of seconds (the forms op-batcher's Go
@@ -195,6 +200,9 @@ pub async fn run(args: BatcherArgs) -> Result<(), ServiceError> {
         args.fee_config(),
         args.send_config(),
     );
+    if let Some(t) = args.l1_osaka_time {
+        service = service.with_l1_osaka_time(Some(t));
+    }
     tracing::info!(batcher = %service.l1().address(), "batcher started");
     let mut tick = tokio::time::interval(args.poll_interval);
     loop {

@@ -4,7 +4,9 @@ use alloy_consensus::{
     SignableTransaction, TxEip1559, TxEip4844, TxEip4844Variant, TxEip4844WithSidecar, TxEnvelope,
 };
 use alloy_eips::{
-    eip2718::Encodable2718, eip4844::BlobTransactionSidecar, eip7594::BlobTransactionSidecarVariant,
+    eip2718::Encodable2718,
+    eip4844::BlobTransactionSidecar,
+    eip7594::{BlobTransactionSidecarEip7594, BlobTransactionSidecarVariant},
 };
 use alloy_network::TxSignerSync;
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256};
@@ -34,25 +36,47 @@ pub struct PreparedTx {
 enum Prepared {
     Calldata(Bytes),
     Blobs {
-        sidecar: BlobTransactionSidecar,
+        sidecar: BlobTransactionSidecarVariant,
         hashes: Vec<B256>,
     },
 }
 
 impl PreparedTx {
     /// Builds the payload of `data` for the batch inbox `to` with `nonce`: calldata, or blobs
-    /// with their KZG commitments and proofs.
+    /// with their KZG commitments and one proof per blob (EIP-4844 sidecar, for an L1
+    /// before Osaka).
     pub fn new(data: &TxData, to: Address, nonce: u64) -> Result<Self, ServiceError> {
+        Self::with_sidecar(data, to, nonce, false)
+    }
+
+    /// As [`Self::new`], with `cell_proofs`: blobs carry the cell proofs of EIP-7594 (sidecar
+    /// version 1), which an L1 from Osaka on requires in its transaction pool; the versioned
+    /// hashes (what derivation reads) are the same either way.
+    pub fn with_sidecar(
+        data: &TxData,
+        to: Address,
+        nonce: u64,
+        cell_proofs: bool,
+    ) -> Result<Self, ServiceError> {
         use crate::config::DataAvailability;
         let kind = match data.data_availability {
             DataAvailability::Calldata => Prepared::Calldata(Bytes::from(data.calldata())),
             DataAvailability::Blobs => {
                 let blobs = data.blobs().map_err(ServiceError::Blob)?;
-                let sidecar = BlobTransactionSidecar::try_from_blobs_with_settings(
-                    blobs,
-                    c_kzg::ethereum_kzg_settings(0),
-                )
-                .map_err(ServiceError::Kzg)?;
+                let settings = c_kzg::ethereum_kzg_settings(0);
+                let sidecar = if cell_proofs {
+                    BlobTransactionSidecarVariant::Eip7594(
+                        BlobTransactionSidecarEip7594::try_from_blobs_with_settings(
+                            blobs, settings,
+                        )
+                        .map_err(ServiceError::Kzg)?,
+                    )
+                } else {
+                    BlobTransactionSidecarVariant::Eip4844(
+                        BlobTransactionSidecar::try_from_blobs_with_settings(blobs, settings)
+                            .map_err(ServiceError::Kzg)?,
+                    )
+                };
                 let hashes = sidecar.versioned_hashes().collect();
                 Prepared::Blobs { sidecar, hashes }
             }
@@ -74,6 +98,25 @@ impl PreparedTx {
     /// Whether this is a blob transaction.
     pub fn is_blob(&self) -> bool {
         matches!(self.kind, Prepared::Blobs { .. })
+    }
+
+    /// The versioned hashes of its blobs (empty for calldata).
+    pub fn blob_hashes(&self) -> &[B256] {
+        match &self.kind {
+            Prepared::Blobs { hashes, .. } => hashes,
+            Prepared::Calldata(_) => &[],
+        }
+    }
+
+    /// Whether its blobs carry EIP-7594 cell proofs.
+    pub fn has_cell_proofs(&self) -> bool {
+        matches!(
+            &self.kind,
+            Prepared::Blobs {
+                sidecar: BlobTransactionSidecarVariant::Eip7594(_),
+                ..
+            }
+        )
     }
 
     /// The nonce.
@@ -123,7 +166,7 @@ impl PreparedTx {
                 };
                 let mut tx = TxEip4844Variant::TxEip4844WithSidecar(TxEip4844WithSidecar {
                     tx,
-                    sidecar: BlobTransactionSidecarVariant::Eip4844(sidecar.clone()),
+                    sidecar: sidecar.clone(),
                 });
                 let sig = signer
                     .sign_transaction_sync(&mut tx)
@@ -280,5 +323,72 @@ impl L1Submitter {
             }
         }
         Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use alloy_primitives::FixedBytes;
+    use keel_protocol::frame::Frame;
+
+    use super::*;
+    use crate::{config::DataAvailability, tx_data::TxId};
+
+    fn two_blobs() -> TxData {
+        let frame = |number: u16, is_last| Frame {
+            channel_id: FixedBytes([3; 16]),
+            number,
+            data: Bytes::from(vec![number as u8 + 1; 5000]),
+            is_last,
+        };
+        TxData {
+            id: TxId(1),
+            channel_id: FixedBytes([3; 16]),
+            frames: vec![frame(0, false), frame(1, true)],
+            data_availability: DataAvailability::Blobs,
+        }
+    }
+
+    fn sidecar(tx: &PreparedTx) -> &BlobTransactionSidecarVariant {
+        match &tx.kind {
+            Prepared::Blobs { sidecar, .. } => sidecar,
+            Prepared::Calldata(_) => panic!("not a blob transaction"),
+        }
+    }
+
+    #[test]
+    fn cell_proof_sidecars_verify_and_commit_to_the_same_blobs() {
+        let data = two_blobs();
+        let inbox = Address::repeat_byte(0xff);
+        let old = PreparedTx::with_sidecar(&data, inbox, 0, false).unwrap();
+        let new = PreparedTx::with_sidecar(&data, inbox, 0, true).unwrap();
+        assert!(!old.has_cell_proofs() && new.has_cell_proofs());
+        assert_eq!(old.blob_hashes().len(), 2);
+        assert_eq!(old.blob_hashes(), new.blob_hashes());
+        let settings = c_kzg::ethereum_kzg_settings(0);
+        for tx in [&old, &new] {
+            sidecar(tx).validate(tx.blob_hashes(), settings).unwrap();
+        }
+        let BlobTransactionSidecarVariant::Eip7594(v1) = sidecar(&new) else {
+            panic!("expected an EIP-7594 sidecar");
+        };
+        // EIP-7594: 128 cell proofs per blob.
+        assert_eq!(v1.cell_proofs.len(), 2 * 128);
+        // The signed network form carries the version-1 wrapper and decodes back.
+        let fees = TxFees {
+            tip_cap: 1,
+            fee_cap: 2,
+            blob_fee_cap: Some(3),
+        };
+        let signer = PrivateKeySigner::random();
+        let (hash, raw) = new.sign(&signer, 1, fees).unwrap();
+        let decoded =
+            <alloy_consensus::TxEnvelope as alloy_eips::eip2718::Decodable2718>::decode_2718(
+                &mut raw.as_slice(),
+            )
+            .unwrap();
+        assert_eq!(*decoded.tx_hash(), hash);
     }
 }

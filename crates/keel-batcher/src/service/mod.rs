@@ -121,6 +121,8 @@ pub struct BatcherService<L2, S> {
     send: SendConfig,
     nonce: NonceTracker,
     inflight: Option<InFlight>,
+    /// When L1 activated Osaka: blob transactions from then on carry cell proofs.
+    l1_osaka_time: Option<u64>,
 }
 
 impl<L2: L2Source, S: SafeHeadSource> BatcherService<L2, S> {
@@ -139,12 +141,21 @@ impl<L2: L2Source, S: SafeHeadSource> BatcherService<L2, S> {
             manager,
             l2,
             safe,
-            l1,
             fees,
             send,
             nonce: NonceTracker::default(),
             inflight: None,
+            l1_osaka_time: keel_protocol::l1_blob_schedule::known_l1_osaka_time(l1.chain_id()),
+            l1,
         }
+    }
+
+    /// Sets when L1 activated Osaka (`None`: never), for an L1 whose schedule Keel does not
+    /// know (a devnet); the public L1s' times are known from their chain id.
+    #[must_use]
+    pub const fn with_l1_osaka_time(mut self, time: Option<u64>) -> Self {
+        self.l1_osaka_time = time;
+        self
     }
 
     /// The channel manager (stats, state).
@@ -191,7 +202,7 @@ impl<L2: L2Source, S: SafeHeadSource> BatcherService<L2, S> {
                 false => self.manager.next_tx_data(head)?,
             };
             if let Some(data) = data {
-                self.start(data, base_fee).await?;
+                self.start(data, head, base_fee).await?;
             }
         }
         self.drive(now, head, base_fee, &mut report).await?;
@@ -224,7 +235,12 @@ impl<L2: L2Source, S: SafeHeadSource> BatcherService<L2, S> {
         Ok(())
     }
 
-    async fn start(&mut self, data: TxData, base_fee: u128) -> Result<(), ServiceError> {
+    async fn start(
+        &mut self,
+        data: TxData,
+        head: L1Head,
+        base_fee: u128,
+    ) -> Result<(), ServiceError> {
         if self.nonce.needs_sync() {
             self.nonce.sync(self.l1.pending_nonce().await?);
         }
@@ -232,7 +248,11 @@ impl<L2: L2Source, S: SafeHeadSource> BatcherService<L2, S> {
             return Ok(());
         };
         let blob = data.data_availability == DataAvailability::Blobs;
-        let tx = PreparedTx::new(&data, self.rollup.batch_inbox_address, nonce)?;
+        // Spec: EIP-7594 — from Osaka, L1's pools take blob transactions with cell proofs
+        // only. The next block is at least as late as the head, so the head decides.
+        let cell_proofs = self.l1_osaka_time.is_some_and(|t| head.timestamp >= t);
+        let tx =
+            PreparedTx::with_sidecar(&data, self.rollup.batch_inbox_address, nonce, cell_proofs)?;
         let quote = self.l1.quote(base_fee, blob).await?;
         let fees = match self.fees.initial(quote, blob) {
             Ok(f) => f,
