@@ -1,8 +1,8 @@
 //! Embedded OP Stack execution for Keel: an in-memory L2 execution core built on revm,
 //! op-revm and alloy-op-evm.
 //!
-//! - [`genesis`]: the dev chain's L2 genesis (dev accounts, predeploys run from the specs'
-//!   deployment bytecodes, Jovian-at-genesis header).
+//! - [`genesis`]: the dev chain's L2 genesis (dev accounts, predeploys behind ERC-1967 proxies,
+//!   implementations from the specs' deployment bytecodes and Keel's own contracts, fork-aware).
 //! - [`geth_genesis`]: that genesis as a geth `genesis.json` (for op-geth / op-reth), and
 //!   the genesis block a client derives from such a file.
 //! - [`state`]: the in-memory world state, its trie roots, and revm's database over it.

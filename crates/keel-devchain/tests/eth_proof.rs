@@ -197,20 +197,35 @@ fn message_passer_storage_hash_is_the_withdrawals_root() {
     let genesis = build_genesis(&DevGenesisConfig {
         chain_id: 901,
         timestamp: 1_700_000_000,
+        hardforks: keel_protocol::hardfork::HardforkTimes {
+            regolith_time: Some(0),
+            canyon_time: Some(0),
+            delta_time: Some(0),
+            ecotone_time: Some(0),
+            fjord_time: Some(0),
+            granite_time: Some(0),
+            holocene_time: Some(0),
+            isthmus_time: Some(0),
+            jovian_time: Some(0),
+            ..Default::default()
+        },
         gas_limit: 30_000_000,
         base_fee: 1_000_000_000,
         eip1559_denominator: 250,
         eip1559_elasticity: 6,
         min_base_fee: 0,
         dev_balance: U256::from(10u128.pow(24)),
+        fee_vault_recipient: keel_devchain::genesis::DEFAULT_FEE_VAULT_RECIPIENT,
+        fee_vault_min_withdrawal: U256::from(1),
     })
     .unwrap();
-    // The dev genesis has no message passer yet: its storage hash is the empty root the
-    // header commits to, and the account is proven absent.
-    assert!(genesis.state.account(&L2_TO_L1_MESSAGE_PASSER).is_none());
+    // The dev genesis' message passer is a proxy holding only its two ERC-1967 slots: its
+    // storage hash is the (non-empty) root the Isthmus genesis header commits to, proven.
+    assert!(genesis.state.account(&L2_TO_L1_MESSAGE_PASSER).is_some());
     let p = account_proof(&genesis.state, L2_TO_L1_MESSAGE_PASSER, &[U256::ZERO]).unwrap();
     assert_eq!(Some(p.storage_hash), genesis.header.withdrawals_root);
-    verify(genesis.header.state_root, &p, false);
+    assert_ne!(p.storage_hash, EMPTY_ROOT_HASH);
+    verify(genesis.header.state_root, &p, true);
 
     // With sent messages (`sentMessages[hash] = true` in slot keccak(hash . 0)), the storage
     // hash is the passer's storage root, the value an Isthmus header's withdrawalsRoot holds.

@@ -219,7 +219,14 @@ fn recompiling_reproduces_the_committed_artifacts() {
         .status()
         .unwrap();
     assert!(status.success(), "solc failed");
-    for name in ["DepositPortal", "SystemConfig", "DepositCaller"] {
+    for name in [
+        "DepositPortal",
+        "SystemConfig",
+        "DepositCaller",
+        "Proxy",
+        "L2ToL1MessagePasser",
+        "FeeVault",
+    ] {
         let fresh = std::fs::read_to_string(out.join(format!("{name}.json"))).unwrap();
         let committed =
             std::fs::read_to_string(root.join(format!("contracts/out/{name}.json"))).unwrap();

@@ -379,8 +379,10 @@ async fn run(anvil_bin: &Path) {
     );
 
     // optimism_outputAtBlock: the state root of the engine's block and the message
-    // passer's storage root through the engine's eth_getProof (no withdrawals yet: the
-    // empty trie), hashed as the spec's v0 output root.
+    // passer's storage root through the engine's eth_getProof, hashed as the spec's v0
+    // output root. The passer is a proxied predeploy, so its storage (the ERC-1967 slots)
+    // is never the empty trie; on this Isthmus chain the header's withdrawalsRoot is that
+    // root (Spec: protocol/isthmus/exec-engine.md).
     let out = call(
         &node.rpc,
         "optimism_outputAtBlock",
@@ -391,13 +393,12 @@ async fn run(anvil_bin: &Path) {
     let block = engine.with_chain(|c| c.block_by_number(stopped_n).unwrap().header.clone());
     assert_eq!(out["blockRef"]["hash"], json!(block.hash()));
     assert_eq!(out["stateRoot"], json!(block.state_root));
-    assert_eq!(
-        out["withdrawalStorageRoot"],
-        json!(alloy_consensus::EMPTY_ROOT_HASH)
-    );
+    let passer_root = block.withdrawals_root.unwrap();
+    assert_ne!(passer_root, alloy_consensus::EMPTY_ROOT_HASH);
+    assert_eq!(out["withdrawalStorageRoot"], json!(passer_root));
     let mut pre = [0u8; 128];
     pre[32..64].copy_from_slice(block.state_root.as_slice());
-    pre[64..96].copy_from_slice(alloy_consensus::EMPTY_ROOT_HASH.as_slice());
+    pre[64..96].copy_from_slice(passer_root.as_slice());
     pre[96..].copy_from_slice(block.hash().as_slice());
     assert_eq!(out["outputRoot"], json!(alloy_primitives::keccak256(pre)));
 
