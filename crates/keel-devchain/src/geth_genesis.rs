@@ -381,6 +381,30 @@ mod tests {
     }
 
     #[test]
+    fn a_canyon_genesis_with_later_forks_reads_back_too() {
+        // Pre-Ecotone genesis: no blob fields, no beacon root, the empty withdrawals root,
+        // empty extraData; the later forks are only times in the chain config.
+        let mut cfg = rollup();
+        let t = cfg.genesis.l2_time;
+        cfg.hardforks.ecotone_time = Some(t + 10);
+        cfg.hardforks.fjord_time = Some(t + 20);
+        cfg.hardforks.granite_time = Some(t + 30);
+        cfg.hardforks.holocene_time = Some(t + 40);
+        cfg.hardforks.isthmus_time = Some(t + 50);
+        cfg.hardforks.jovian_time = Some(t + 60);
+        let genesis = build_genesis(&DevGenesisConfig::from_rollup_config(&cfg)).unwrap();
+        let g = to_geth_genesis(&cfg, &genesis);
+        assert!(g.blob_gas_used.is_none());
+        let json = serde_json::to_vec(&g).unwrap();
+        let header = genesis_header(&parse(&json).unwrap(), &cfg.hardforks).unwrap();
+        assert_eq!(header.withdrawals_root, Some(EMPTY_ROOT_HASH));
+        assert_eq!(header.parent_beacon_block_root, None);
+        assert!(header.extra_data.is_empty());
+        assert_eq!(header.hash_slow(), genesis.header.hash());
+        assert_eq!(g.config["ecotoneTime"], t + 10);
+    }
+
+    #[test]
     fn chain_config_names_the_forks_as_op_geth_does() {
         let mut cfg = rollup();
         cfg.hardforks.jovian_time = Some(1_700_000_100);
