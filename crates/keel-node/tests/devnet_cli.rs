@@ -58,3 +58,40 @@ fn bad_data_availability_is_refused_with_its_name() {
         "{err}"
     );
 }
+
+#[test]
+fn fork_options_are_checked_before_anything_starts() {
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_keel"))
+            .arg("devnet")
+            .args(args)
+            .args([
+                "--l1.addr",
+                "127.0.0.1:0",
+                "--l1.beacon.addr",
+                "127.0.0.1:0",
+            ])
+            .args([
+                "--l2.addr",
+                "127.0.0.1:0",
+                "--verifier.l2.addr",
+                "127.0.0.1:0",
+            ])
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?} was accepted");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let err = run(&["--hardforks.last", "karst"]);
+    assert!(
+        err.contains("karst") && err.contains("Canyon through Jovian"),
+        "{err}"
+    );
+    let err = run(&[
+        "--hardforks.stagger",
+        "4",
+        "--batcher.data-availability",
+        "blobs",
+    ]);
+    assert!(err.contains("blobs need Ecotone at genesis"), "{err}");
+}

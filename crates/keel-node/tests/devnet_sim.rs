@@ -128,3 +128,112 @@ async fn calldata_devnet_verifier_matches_sequencer_and_sees_deposits() {
 async fn blob_devnet_verifier_matches_sequencer_and_sees_deposits() {
     devnet_with(DataAvailability::Blobs).await;
 }
+
+/// A signed L2 transfer from dev account 5, as a wallet would send it.
+fn l2_transfer(chain_id: u64) -> Vec<u8> {
+    let signer = PrivateKeySigner::from_bytes(&DEV_PRIVATE_KEYS[5]).unwrap();
+    let tx = TxEip1559 {
+        chain_id,
+        nonce: 0,
+        gas_limit: 21_000,
+        max_fee_per_gas: 10_000_000_000,
+        max_priority_fee_per_gas: 1_000_000,
+        to: TxKind::Call(RECIPIENT),
+        value: U256::from(7u64),
+        input: Default::default(),
+        access_list: Default::default(),
+    };
+    let sig = signer.sign_hash_sync(&tx.signature_hash()).unwrap();
+    TxEnvelope::Eip1559(tx.into_signed(sig)).encoded_2718()
+}
+
+/// `keel devnet --hardforks.stagger 6`: Canyon at genesis, then Delta, Ecotone, Fjord,
+/// Granite, Holocene, Isthmus and Jovian every 6 s. Each activation block carries its
+/// upgrade transactions, the verifier derives the same chain across every fork (singular
+/// batches before Delta, span batches after; zlib, then brotli from Fjord), a user
+/// transaction before Ecotone pays a sane L1 fee, and the GasPriceOracle ends with every
+/// fork flag set.
+#[tokio::test(start_paused = true)]
+async fn forks_activate_one_by_one_and_the_verifier_follows() {
+    use keel_node::devnet::forks::fork_offsets;
+    use keel_protocol::hardfork::Hardfork;
+
+    let cfg = DevnetConfig {
+        hardforks: fork_offsets(Hardfork::Jovian, 6),
+        ..DevnetConfig::default()
+    };
+    let devnet = Devnet::new(&cfg, START_MS).unwrap();
+    let rollup = devnet.rollup.clone();
+    let seq = devnet.sequencer_engine.clone();
+    let ver = devnet.verifier_engine.clone();
+    let sent = seq
+        .call(
+            "eth_sendRawTransaction",
+            serde_json::json!([alloy_primitives::hex::encode_prefixed(l2_transfer(
+                cfg.l2_chain_id
+            ))]),
+        )
+        .await
+        .unwrap();
+    let status = run_for(devnet, 150).await;
+
+    let safe = status.verifier.heads.safe.number;
+    let jovian = rollup.hardforks.jovian_time.unwrap();
+    let safe_time = rollup.genesis.l2_time + safe * rollup.block_time;
+    assert!(
+        safe_time > jovian + 10,
+        "verifier safe {safe} not past Jovian"
+    );
+    check_same_chain(&seq, &ver, safe).await;
+
+    // Upgrade transactions in exactly the activation blocks (6 Ecotone, 3 Fjord, 8 Isthmus,
+    // 5 Jovian; none for Delta, Granite, Holocene), after the L1-info deposit.
+    for (fork, upgrades) in [
+        (Hardfork::Delta, 0),
+        (Hardfork::Ecotone, 6),
+        (Hardfork::Fjord, 3),
+        (Hardfork::Granite, 0),
+        (Hardfork::Holocene, 0),
+        (Hardfork::Isthmus, 8),
+        (Hardfork::Jovian, 5),
+    ] {
+        let t = rollup.hardforks.activation_time(fork).unwrap();
+        let n = (t - rollup.genesis.l2_time) / rollup.block_time;
+        let deposits = ver.with_chain(|c| {
+            c.block_by_number(n)
+                .unwrap()
+                .transactions
+                .iter()
+                .filter(|t| matches!(t, op_alloy_consensus::OpTxEnvelope::Deposit(_)))
+                .count()
+        });
+        assert_eq!(deposits, 1 + upgrades, "{fork} activation block {n}");
+    }
+
+    // The transfer went into block 1 (Canyon rules) with a small L1 fee.
+    let receipt = seq
+        .call("eth_getTransactionReceipt", serde_json::json!([sent]))
+        .await
+        .unwrap();
+    assert_eq!(receipt["status"], "0x1", "{receipt}");
+    assert_eq!(receipt["blockNumber"], "0x1", "{receipt}");
+    let l1_fee = u128::from_str_radix(
+        receipt["l1Fee"].as_str().unwrap().trim_start_matches("0x"),
+        16,
+    )
+    .unwrap();
+    assert!(
+        l1_fee > 0 && l1_fee < 1_000_000_000_000_000,
+        "L1 fee {l1_fee} wei"
+    );
+
+    // GasPriceOracle slot 0: isEcotone, isFjord, isIsthmus, isJovian all set by the
+    // upgrade transactions.
+    let gpo = alloy_primitives::address!("0x420000000000000000000000000000000000000F");
+    let flags = ver.with_chain(|c| {
+        c.state_at(&status.verifier.heads.safe.hash)
+            .unwrap()
+            .storage(&gpo, U256::ZERO)
+    });
+    assert_eq!(flags, U256::from(0x0101_0101u64));
+}

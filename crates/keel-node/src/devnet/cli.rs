@@ -9,7 +9,12 @@ use keel_batcher::DataAvailability;
 use keel_devchain::genesis::{DEV_PRIVATE_KEYS, dev_accounts};
 use op_alloy_consensus::OpTxEnvelope;
 
-use super::{Devnet, DevnetConfig, DevnetError, DevnetStatus};
+use keel_protocol::hardfork::Hardfork;
+
+use super::{
+    Devnet, DevnetConfig, DevnetError, DevnetStatus,
+    forks::{fork_offsets, parse_last_fork},
+};
 use crate::driver::sources::{Clock, SystemClock};
 
 /// `keel devnet`: a whole OP chain in one process.
@@ -39,6 +44,14 @@ pub struct DevnetArgs {
     /// Sequencing window in L1 blocks.
     #[arg(long = "seq-window-size", default_value_t = 200)]
     pub seq_window_size: u64,
+    /// The newest fork the chain runs (`canyon` … `jovian`); later forks never activate.
+    #[arg(long = "hardforks.last", default_value = "jovian", value_parser = parse_last_fork)]
+    pub last_fork: Hardfork,
+    /// Seconds between fork activations after genesis, in order Delta, Ecotone, Fjord,
+    /// Granite, Holocene, Isthmus, Jovian (Canyon is always at genesis); 0 activates every
+    /// fork at genesis.
+    #[arg(long = "hardforks.stagger", default_value_t = 0)]
+    pub fork_stagger: u64,
     /// Run until the verifier's safe head reaches this L2 block, print one JSON line and
     /// exit (0 if the verifier's block equals the sequencer's).
     #[arg(long = "until-safe")]
@@ -63,6 +76,7 @@ pub async fn run(args: DevnetArgs) -> Result<(String, bool), DevnetError> {
         l2_block_time: args.l2_block_time,
         data_availability: args.data_availability,
         seq_window_size: args.seq_window_size,
+        hardforks: fork_offsets(args.last_fork, args.fork_stagger),
         ..DevnetConfig::default()
     };
     let devnet = Devnet::new(&cfg, SystemClock.now_ms())?;

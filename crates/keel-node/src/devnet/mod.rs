@@ -9,11 +9,12 @@
 
 pub mod batcher;
 pub mod cli;
+pub mod forks;
 
 use std::{sync::Arc, time::Duration};
 
 use alloy_eips::eip7840::BlobParams;
-use alloy_primitives::{Address, address};
+use alloy_primitives::{Address, B256, U256, address};
 use alloy_signer_local::PrivateKeySigner;
 use keel_batcher::{BatcherConfig, ChannelManager, DataAvailability};
 use keel_devchain::{
@@ -193,7 +194,21 @@ impl Devnet {
     pub fn new(cfg: &DevnetConfig, now_ms: u64) -> Result<Self, DevnetError> {
         let genesis_time = cfg.genesis_time.unwrap_or(now_ms / 1000);
         let clock = TokioClock::starting_at(now_ms);
-        let l1_genesis = L1GenesisConfig::dev(genesis_time).map_err(setup("L1 genesis"))?;
+        let mut l1_genesis = L1GenesisConfig::dev(genesis_time).map_err(setup("L1 genesis"))?;
+        if cfg.hardforks.ecotone_time != Some(0) {
+            if cfg.data_availability == DataAvailability::Blobs {
+                return Err(DevnetError::Setup(
+                    "blobs need Ecotone at genesis: before Ecotone derivation reads calldata only"
+                        .into(),
+                ));
+            }
+            // Before Ecotone the L1 fee is (calldata gas + overhead) × scalar / 10⁶ with a
+            // plain (version 0) scalar; the Ecotone-format default would read as a huge
+            // number. OP Mainnet's Bedrock values; from Ecotone on a version-0 scalar is the
+            // base-fee scalar. Spec: protocol/system-config.md, protocol/ecotone/l1-attributes.md
+            l1_genesis.system_config.scalar = B256::from(U256::from(684_000u64));
+            l1_genesis.system_config.overhead = B256::from(U256::from(188u64));
+        }
         let l1_config = L1Config {
             chain_id: cfg.l1_chain_id,
             block_time: cfg.l1_block_time,
