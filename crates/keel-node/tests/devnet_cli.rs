@@ -27,6 +27,10 @@ fn until_safe_prints_one_json_line_and_the_chains_agree() {
             "127.0.0.1:0",
             "--verifier.l2.addr",
             "127.0.0.1:0",
+            "--rollup.addr",
+            "127.0.0.1:0",
+            "--verifier.rollup.addr",
+            "127.0.0.1:0",
         ])
         .output()
         .unwrap();
@@ -69,6 +73,10 @@ fn fork_options_are_checked_before_anything_starts() {
                 "--l1.addr",
                 "127.0.0.1:0",
                 "--l1.beacon.addr",
+                "127.0.0.1:0",
+                "--rollup.addr",
+                "127.0.0.1:0",
+                "--verifier.rollup.addr",
                 "127.0.0.1:0",
             ])
             .args([

@@ -28,7 +28,7 @@ use keel_devchain::{
     genesis::{DevGenesisConfig, build_genesis},
 };
 use keel_node::{
-    devnet::{Devnet, DevnetConfig, DevnetStatus},
+    devnet::{Devnet, DevnetConfig, DevnetStatus, rpc::serve_rollup_rpc},
     driver::sources::{Clock, SystemClock},
 };
 use serde_json::{Value, json};
@@ -109,6 +109,12 @@ async fn run() {
         .await
         .unwrap();
     let sequencer = devnet.sequencer_engine.clone();
+    // The devnet's own rollup RPC for its sequencer node, as `keel devnet` serves it.
+    let (seq_handle, _) = devnet.handles();
+    let seq_rollup_rpc =
+        serve_rollup_rpc(&devnet.rollup, seq_handle, &devnet.sequencer_engine, any)
+            .await
+            .unwrap();
     let (status_tx, _status_rx) = tokio::sync::watch::channel(DevnetStatus::default());
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
     let chain = tokio::spawn(devnet.run(
@@ -253,6 +259,20 @@ async fn run() {
     let header = sequencer.with_chain(|c| c.block_by_number(after_n).unwrap().header.clone());
     assert_eq!(out["blockRef"]["hash"], json!(header.hash()));
     assert_eq!(out["stateRoot"], json!(header.state_root));
+    // The devnet's sequencer node computes the same output root for that block.
+    let seq_out = call(
+        &seq_rollup_rpc.url(),
+        "optimism_outputAtBlock",
+        json!([format!("{after_n:#x}")]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(seq_out["outputRoot"], out["outputRoot"]);
+    assert_eq!(
+        call(&seq_rollup_rpc.url(), "admin_sequencerActive", json!([])).await,
+        Ok(json!(true))
+    );
+    seq_rollup_rpc.stop().await;
 
     let _ = stop_tx.send(true);
     let _ = chain.await;

@@ -14,6 +14,7 @@ use keel_protocol::hardfork::Hardfork;
 use super::{
     Devnet, DevnetConfig, DevnetError, DevnetStatus,
     forks::{fork_offsets, parse_last_fork},
+    rpc::serve_rollup_rpc,
 };
 use crate::driver::sources::{Clock, SystemClock};
 
@@ -41,6 +42,12 @@ pub struct DevnetArgs {
     /// Address of the verifier's L2 `eth_` JSON-RPC.
     #[arg(long = "verifier.l2.addr", default_value = "127.0.0.1:9546")]
     pub verifier_l2_addr: SocketAddr,
+    /// Address of the sequencer node's rollup RPC (op-node's `optimism_` and `admin_`).
+    #[arg(long = "rollup.addr", default_value = "127.0.0.1:7545")]
+    pub rollup_addr: SocketAddr,
+    /// Address of the verifier node's rollup RPC.
+    #[arg(long = "verifier.rollup.addr", default_value = "127.0.0.1:7546")]
+    pub verifier_rollup_addr: SocketAddr,
     /// Sequencing window in L1 blocks.
     #[arg(long = "seq-window-size", default_value_t = 200)]
     pub seq_window_size: u64,
@@ -98,6 +105,23 @@ pub async fn run(args: DevnetArgs) -> Result<(String, bool), DevnetError> {
         .start_public_rpc(args.verifier_l2_addr)
         .await
         .map_err(|e| serve_err("verifier L2 RPC")(format!("{}: {e}", args.verifier_l2_addr)))?;
+    let (seq_handle, ver_handle) = devnet.handles();
+    let seq_rollup_rpc = serve_rollup_rpc(
+        &devnet.rollup,
+        seq_handle,
+        &devnet.sequencer_engine,
+        args.rollup_addr,
+    )
+    .await
+    .map_err(|e| serve_err("rollup RPC")(e.to_string()))?;
+    let ver_rollup_rpc = serve_rollup_rpc(
+        &devnet.rollup,
+        ver_handle,
+        &devnet.verifier_engine,
+        args.verifier_rollup_addr,
+    )
+    .await
+    .map_err(|e| serve_err("verifier rollup RPC")(e.to_string()))?;
     let seq_engine = devnet.sequencer_engine.clone();
     let ver_engine = devnet.verifier_engine.clone();
     let interactive = args.until_safe.is_none();
@@ -110,6 +134,8 @@ pub async fn run(args: DevnetArgs) -> Result<(String, bool), DevnetError> {
         eprintln!("  L1 beacon API     {}", beacon.url());
         eprintln!("  L2 RPC (sequencer) {}", seq_rpc.url());
         eprintln!("  L2 RPC (verifier)  {}", ver_rpc.url());
+        eprintln!("  rollup RPC (sequencer) {}", seq_rollup_rpc.url());
+        eprintln!("  rollup RPC (verifier)  {}", ver_rollup_rpc.url());
         eprintln!(
             "  deposit portal    {}   system config {}",
             keel_devchain::l1::contracts::DEPOSIT_PORTAL,
@@ -157,6 +183,8 @@ pub async fn run(args: DevnetArgs) -> Result<(String, bool), DevnetError> {
     };
     let _ = stop_tx.send(true);
     let _ = runner.await;
+    seq_rollup_rpc.stop().await;
+    ver_rollup_rpc.stop().await;
     match (args.until_safe, outcome) {
         (Some(n), Some((_, s))) => {
             let ver = ver_engine.with_chain(|c| c.block_by_number(n).map(|b| b.header.hash()));

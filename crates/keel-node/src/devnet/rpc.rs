@@ -1,0 +1,34 @@
+//! The devnet's rollup-node RPC: op-node's `optimism_` methods (and `admin_`, since the
+//! devnet is a local development chain) for the sequencer node and for the verifier node,
+//! served by keel-rpc over the same `NodeApi` as `keel node`, so tools written against
+//! op-node (`optimism_syncStatus`, `optimism_outputAtBlock`, `admin_stopSequencer`) work on
+//! the devnet too.
+
+use std::{net::SocketAddr, sync::Arc};
+
+use keel_devchain::engine_server::InProcessEngine;
+use keel_engine::client::EngineClient;
+use keel_protocol::rollup_config::RollupConfig;
+use keel_rpc::{RpcServer, RpcServerConfig, RpcServerError};
+
+use crate::{
+    driver::control::NodeHandle, node::api::NodeApi, sources::in_process::InProcessTransport,
+};
+
+/// Serves the rollup-node RPC of the node behind `handle`, whose execution client is
+/// `engine`, on `addr` (port 0 picks a free port), with the admin namespace.
+pub async fn serve_rollup_rpc(
+    rollup: &Arc<RollupConfig>,
+    handle: NodeHandle,
+    engine: &InProcessEngine,
+    addr: SocketAddr,
+) -> Result<RpcServer, RpcServerError> {
+    let l2 = EngineClient::with_transport(InProcessTransport(engine.clone()), rollup.hardforks);
+    let api = NodeApi::new(handle, Arc::new(l2), Arc::clone(rollup));
+    let config = RpcServerConfig {
+        addr,
+        enable_admin: true,
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    };
+    RpcServer::start(&config, Arc::new(api), rollup, None, None).await
+}
