@@ -103,3 +103,85 @@ fn fork_options_are_checked_before_anything_starts() {
     ]);
     assert!(err.contains("blobs need Ecotone at genesis"), "{err}");
 }
+
+const ANY_PORTS: [&str; 12] = [
+    "--l1.addr",
+    "127.0.0.1:0",
+    "--l1.beacon.addr",
+    "127.0.0.1:0",
+    "--l2.addr",
+    "127.0.0.1:0",
+    "--verifier.l2.addr",
+    "127.0.0.1:0",
+    "--rollup.addr",
+    "127.0.0.1:0",
+    "--verifier.rollup.addr",
+    "127.0.0.1:0",
+];
+
+#[test]
+fn init_writes_the_chain_files_and_config_runs_that_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_keel"))
+        .args(["devnet", "init"])
+        .arg(dir.path())
+        .args(["--l1.block-time", "1", "--l2.block-time", "1"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for f in ["rollup.json", "genesis.json", "jwt.hex", "devnet.json"] {
+        assert!(dir.path().join(f).is_file(), "{f} not written");
+    }
+    let rollup: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("rollup.json")).unwrap()).unwrap();
+    let genesis_hash = rollup["genesis"]["l2"]["hash"].as_str().unwrap().to_owned();
+    let jwt = std::fs::read_to_string(dir.path().join("jwt.hex")).unwrap();
+    assert_eq!(jwt.trim().len(), 66, "{jwt}");
+    let geth: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("genesis.json")).unwrap()).unwrap();
+    assert_eq!(geth["config"]["chainId"], rollup["l2_chain_id"]);
+    assert!(geth["alloc"].as_object().unwrap().len() > 10);
+
+    // `--config DIR` runs that very chain (its L2 genesis) with the 1 s blocks of init.
+    let out = Command::new(env!("CARGO_BIN_EXE_keel"))
+        .arg("devnet")
+        .arg("--config")
+        .arg(dir.path())
+        .args(["--until-safe", "2", "--timeout", "60"])
+        .args(ANY_PORTS)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(v["l2_genesis_hash"], genesis_hash.as_str());
+    assert_eq!(v["safe_hash"], v["sequencer_hash_at_safe"]);
+
+    // A chain whose genesis is older than the sequencer drift cannot be started.
+    let old = tempfile::tempdir().unwrap();
+    let status = Command::new(env!("CARGO_BIN_EXE_keel"))
+        .args(["devnet", "init"])
+        .arg(old.path())
+        .args(["--genesis-time", "1700000000"])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = Command::new(env!("CARGO_BIN_EXE_keel"))
+        .arg("devnet")
+        .arg("--config")
+        .arg(old.path())
+        .args(ANY_PORTS)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("run `keel devnet init` again"), "{err}");
+}

@@ -9,7 +9,9 @@
 //! The chain is an in-process devnet on the real clock (embedded L1 served over HTTP with
 //! its beacon blob API, a Keel sequencer, the batcher posting blobs). The node under test
 //! runs as a separate process against that L1 and its own Engine API server (keel-devchain,
-//! HTTP + JWT), with a safe-head database and metrics. The test checks through the node's
+//! HTTP + JWT), with a safe-head database and metrics — all configured from the files
+//! `keel devnet init` writes (rollup.json, the geth genesis.json the engine starts from,
+//! jwt.hex), as an operator would set up op-geth and a node to follow a Keel devnet. The test checks through the node's
 //! RPC and metrics only: its safe head equals the sequencer's block at every height it
 //! reached, `optimism_safeHeadAtL1Block` answers from the safe-db, and after `kill -9` the
 //! node resumes from the engine's heads and its safe-db still answers for the old L1 blocks.
@@ -25,15 +27,15 @@ use keel_batcher::DataAvailability;
 use keel_devchain::{
     chain::{Chain, ChainConfig},
     engine_server::{EngineServer, InProcessEngine},
-    genesis::{DevGenesisConfig, build_genesis},
+    genesis::DevGenesis,
+    geth_genesis,
 };
 use keel_node::{
-    devnet::{Devnet, DevnetConfig, DevnetStatus, rpc::serve_rollup_rpc},
+    devnet::{Devnet, DevnetConfig, DevnetStatus, init, rpc::serve_rollup_rpc},
     driver::sources::{Clock, SystemClock},
 };
+use keel_protocol::rollup_config::RollupConfig;
 use serde_json::{Value, json};
-
-const SECRET: &str = "0x4444444444444444444444444444444444444444444444444444444444444444";
 
 /// The node's safe head (number, hash) from `optimism_syncStatus`.
 async fn safe_head(url: &str) -> (u64, B256) {
@@ -93,14 +95,26 @@ async fn verifier_node_follows_the_chain_from_l1_and_resumes_after_kill() {
 
 async fn run() {
     // The chain: 1 s L1 and L2 blocks, batches in blobs (so the node needs the beacon API).
+    // Its files come from `keel devnet init`: the node's execution client starts from the
+    // written genesis.json (as op-geth would after `op-geth init`), the node from the
+    // written rollup.json and jwt.hex.
+    let now_ms = SystemClock.now_ms();
     let cfg = DevnetConfig {
         l1_block_time: 1,
         l2_block_time: 1,
         data_availability: DataAvailability::Blobs,
+        genesis_time: Some(now_ms / 1000),
         ..DevnetConfig::default()
     };
-    let devnet = Devnet::new(&cfg, SystemClock.now_ms()).unwrap();
-    let rollup = (*devnet.rollup).clone();
+    let dir = tempfile::tempdir().unwrap();
+    init::write(dir.path(), &cfg, now_ms / 1000).unwrap();
+    let devnet = Devnet::new(&cfg, now_ms).unwrap();
+    let rollup_path = dir.path().join("rollup.json");
+    let rollup = RollupConfig::from_json(&std::fs::read(&rollup_path).unwrap()).unwrap();
+    assert_eq!(
+        rollup.genesis, devnet.rollup.genesis,
+        "init wrote this chain"
+    );
     let any = "127.0.0.1:0".parse().unwrap();
     let l1_rpc = keel_devchain::l1_rpc::serve(devnet.l1.clone(), any)
         .await
@@ -124,22 +138,28 @@ async fn run() {
         status_tx,
     ));
 
-    // The node's own execution client: the same genesis, served over HTTP with JWT.
-    let genesis = build_genesis(&DevGenesisConfig::from_rollup_config(&rollup)).unwrap();
-    assert_eq!(genesis.header.hash(), rollup.genesis.l2.hash);
+    // The node's own execution client, initialised from genesis.json, served over HTTP
+    // with the JWT secret of jwt.hex.
+    let geth =
+        geth_genesis::parse(&std::fs::read(dir.path().join("genesis.json")).unwrap()).unwrap();
+    let header = geth_genesis::genesis_header(&geth, &rollup.hardforks).unwrap();
+    assert_eq!(header.hash_slow(), rollup.genesis.l2.hash);
+    let mut state = geth_genesis::state_from_alloc(&geth.alloc);
+    state.push_block_hash(0, header.hash_slow());
+    let genesis = DevGenesis {
+        state,
+        header: alloy_consensus::Sealed::new(header),
+    };
+    let jwt_path = dir.path().join("jwt.hex");
+    let secret = JwtSecret::from_hex(std::fs::read_to_string(&jwt_path).unwrap().trim()).unwrap();
     let engine = EngineServer::start(
         any,
-        JwtSecret::from_hex(SECRET).unwrap(),
+        secret,
         Chain::new(rollup.clone(), genesis, ChainConfig::default()),
     )
     .await
     .unwrap();
 
-    let dir = tempfile::tempdir().unwrap();
-    let rollup_path = dir.path().join("rollup.json");
-    std::fs::write(&rollup_path, rollup.to_json()).unwrap();
-    let jwt_path = dir.path().join("jwt.hex");
-    std::fs::write(&jwt_path, format!("{SECRET}\n")).unwrap();
     let args: Vec<String> = [
         "--l1",
         &l1_rpc.url(),

@@ -14,6 +14,7 @@ use keel_protocol::hardfork::Hardfork;
 use super::{
     Devnet, DevnetConfig, DevnetError, DevnetStatus,
     forks::{fork_offsets, parse_last_fork},
+    init,
     rpc::serve_rollup_rpc,
 };
 use crate::driver::sources::{Clock, SystemClock};
@@ -21,14 +22,21 @@ use crate::driver::sources::{Clock, SystemClock};
 /// `keel devnet`: a whole OP chain in one process.
 #[derive(Debug, Clone, clap::Args)]
 pub struct DevnetArgs {
+    /// `init DIR`: write the chain's files instead of running it.
+    #[command(subcommand)]
+    pub command: Option<DevnetCommand>,
+    /// Run the chain defined by `DIR/devnet.json` (from `keel devnet init DIR`) instead of
+    /// a new one; its chain options replace the ones given here.
+    #[arg(long = "config")]
+    pub config: Option<std::path::PathBuf>,
     /// Seconds between L1 blocks.
-    #[arg(long = "l1.block-time", default_value_t = 2)]
+    #[arg(long = "l1.block-time", default_value_t = 2, global = true)]
     pub l1_block_time: u64,
     /// Seconds between L2 blocks (1 or 2 are typical).
-    #[arg(long = "l2.block-time", default_value_t = 2)]
+    #[arg(long = "l2.block-time", default_value_t = 2, global = true)]
     pub l2_block_time: u64,
     /// How the batcher posts: `calldata` or `blobs`.
-    #[arg(long = "batcher.data-availability", default_value = "calldata", value_parser = parse_da)]
+    #[arg(long = "batcher.data-availability", default_value = "calldata", value_parser = parse_da, global = true)]
     pub data_availability: DataAvailability,
     /// Address of the L1 beacon API (blobs).
     #[arg(long = "l1.beacon.addr", default_value = "127.0.0.1:5052")]
@@ -49,15 +57,15 @@ pub struct DevnetArgs {
     #[arg(long = "verifier.rollup.addr", default_value = "127.0.0.1:7546")]
     pub verifier_rollup_addr: SocketAddr,
     /// Sequencing window in L1 blocks.
-    #[arg(long = "seq-window-size", default_value_t = 200)]
+    #[arg(long = "seq-window-size", default_value_t = 200, global = true)]
     pub seq_window_size: u64,
     /// The newest fork the chain runs (`canyon` … `jovian`); later forks never activate.
-    #[arg(long = "hardforks.last", default_value = "jovian", value_parser = parse_last_fork)]
+    #[arg(long = "hardforks.last", default_value = "jovian", value_parser = parse_last_fork, global = true)]
     pub last_fork: Hardfork,
     /// Seconds between fork activations after genesis, in order Delta, Ecotone, Fjord,
     /// Granite, Holocene, Isthmus, Jovian (Canyon is always at genesis); 0 activates every
     /// fork at genesis.
-    #[arg(long = "hardforks.stagger", default_value_t = 0)]
+    #[arg(long = "hardforks.stagger", default_value_t = 0, global = true)]
     pub fork_stagger: u64,
     /// Run until the verifier's safe head reaches this L2 block, print one JSON line and
     /// exit (0 if the verifier's block equals the sequencer's).
@@ -67,6 +75,28 @@ pub struct DevnetArgs {
     #[arg(long = "timeout", default_value_t = 600)]
     pub timeout_secs: u64,
 }
+
+/// `keel devnet`'s subcommands.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum DevnetCommand {
+    /// Write the chain's `rollup.json`, L2 `genesis.json` (geth format, for `op-geth init`
+    /// and `op-reth --chain`), `jwt.hex` and `devnet.json` into DIR, then exit; `keel
+    /// devnet --config DIR` runs that chain. The chain options (block times, forks, data
+    /// availability) apply.
+    Init {
+        /// Directory to write into (created if missing).
+        dir: std::path::PathBuf,
+        /// Genesis time (unix seconds; default: now). `keel devnet --config` must start
+        /// within the sequencer drift (30 min) of it.
+        #[arg(long = "genesis-time")]
+        genesis_time: Option<u64>,
+    },
+}
+
+/// How long after genesis a devnet can still start: its sequencer must build every block
+/// from genesis to now on L1's genesis block as origin, within the maximum sequencer drift
+/// (Spec: protocol/fjord/derivation.md#constant-maximum-sequencer-drift).
+const MAX_START_DELAY: u64 = 1800;
 
 fn parse_da(s: &str) -> Result<DataAvailability, String> {
     match s {
@@ -78,7 +108,8 @@ fn parse_da(s: &str) -> Result<DataAvailability, String> {
 
 /// Runs `keel devnet`. Returns the line to print last and whether the run succeeded.
 pub async fn run(args: DevnetArgs) -> Result<(String, bool), DevnetError> {
-    let cfg = DevnetConfig {
+    let now_ms = SystemClock.now_ms();
+    let mut cfg = DevnetConfig {
         l1_block_time: args.l1_block_time,
         l2_block_time: args.l2_block_time,
         data_availability: args.data_availability,
@@ -86,7 +117,38 @@ pub async fn run(args: DevnetArgs) -> Result<(String, bool), DevnetError> {
         hardforks: fork_offsets(args.last_fork, args.fork_stagger),
         ..DevnetConfig::default()
     };
-    let devnet = Devnet::new(&cfg, SystemClock.now_ms())?;
+    if let Some(DevnetCommand::Init { dir, genesis_time }) = &args.command {
+        let written = init::write(dir, &cfg, genesis_time.unwrap_or(now_ms / 1000))?;
+        let files: Vec<String> = written
+            .files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect();
+        return Ok((
+            format!(
+                "wrote {} (L2 chain {}, genesis {})",
+                files.join(", "),
+                written.rollup.l2_chain_id,
+                written.rollup.genesis.l2.hash
+            ),
+            true,
+        ));
+    }
+    if let Some(dir) = &args.config {
+        cfg = init::load(dir)?;
+        let genesis = cfg.genesis_time.unwrap_or_default();
+        let now = now_ms / 1000;
+        if now > genesis.saturating_add(MAX_START_DELAY) || genesis > now.saturating_add(60) {
+            return Err(DevnetError::Setup(format!(
+                "{}: genesis time {genesis} is not within {MAX_START_DELAY} s before now ({now}); run `keel devnet init` again",
+                dir.display()
+            )));
+        }
+    }
+    let devnet = Devnet::new(&cfg, now_ms)?;
+    if let Some(dir) = &args.config {
+        init::check_rollup(dir, &devnet.rollup)?;
+    }
     let serve_err =
         |what: &'static str| move |e: String| DevnetError::Setup(format!("{what}: {e}"));
     let beacon = keel_devchain::l1::beacon::serve(devnet.l1.clone(), args.l1_beacon_addr)
@@ -122,6 +184,7 @@ pub async fn run(args: DevnetArgs) -> Result<(String, bool), DevnetError> {
     )
     .await
     .map_err(|e| serve_err("verifier rollup RPC")(e.to_string()))?;
+    let genesis_hash = devnet.rollup.genesis.l2.hash;
     let seq_engine = devnet.sequencer_engine.clone();
     let ver_engine = devnet.verifier_engine.clone();
     let interactive = args.until_safe.is_none();
@@ -197,6 +260,7 @@ pub async fn run(args: DevnetArgs) -> Result<(String, bool), DevnetError> {
                 "l2_txs": deposits.user_txs,
                 "batcher_txs": s.batcher.txs_confirmed,
                 "sequenced_blocks": s.sequencer.sequenced_blocks,
+                "l2_genesis_hash": genesis_hash,
                 "sealed_on_time": s.sequencer.sealed_on_time,
             });
             Ok((line.to_string(), ver.is_some() && ver == seq))

@@ -10,6 +10,7 @@
 pub mod batcher;
 pub mod cli;
 pub mod forks;
+pub mod init;
 pub mod rpc;
 
 use std::{sync::Arc, time::Duration};
