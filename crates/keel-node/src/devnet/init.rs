@@ -87,7 +87,6 @@ impl DevnetFile {
             hardforks: self.hardforks,
             seq_window_size: self.seq_window_size,
             max_channel_duration: self.max_channel_duration,
-            ..DevnetConfig::default()
         })
     }
 }
