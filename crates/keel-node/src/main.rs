@@ -44,7 +44,7 @@ enum Command {
     #[command(subcommand)]
     Decode(decode::DecodeCommand),
     /// Run a whole OP chain in one process: L1, sequencer, batcher and a verifier.
-    Devnet(keel_node::devnet::cli::DevnetArgs),
+    Devnet(Box<keel_node::devnet::cli::DevnetArgs>),
 }
 
 impl Command {
@@ -54,7 +54,7 @@ impl Command {
             Self::Node(args) => cli::node::run(&args)?,
             Self::Batcher(cmd) => cli::batcher::run(*cmd)?,
             Self::Decode(cmd) => println!("{}", decode::run(cmd)?),
-            Self::Devnet(args) => return devnet(args),
+            Self::Devnet(args) => return devnet(*args),
         }
         Ok(ExitCode::SUCCESS)
     }
