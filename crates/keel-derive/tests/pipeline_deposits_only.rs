@@ -45,6 +45,17 @@ fn deposits_only(parent: &L2BlockRef, a: &DerivedAttributes) -> L2BlockRef {
     execute(parent, &attrs)
 }
 
+/// The attributes' user transactions (everything but deposits).
+fn user_txs(a: &DerivedAttributes) -> Vec<&alloy_primitives::Bytes> {
+    a.attributes
+        .transactions
+        .as_ref()
+        .unwrap()
+        .iter()
+        .filter(|t| t.first() != Some(&0x7e))
+        .collect()
+}
+
 fn world() -> World {
     // Holocene from genesis, span batches, channels of many blocks, user txs in every block
     // (so the deposits-only replacement differs from the sequenced block).
@@ -81,15 +92,10 @@ fn flushing_after_a_deposits_only_replacement_drops_the_rest_of_the_span() {
         second.attributes.payload_attributes.timestamp, w.l2[1].block_ref.timestamp,
         "without a flush the span's next block follows the replacement"
     );
-    let second_user_txs = second
-        .attributes
-        .transactions
-        .as_ref()
-        .unwrap()
-        .iter()
-        .filter(|t| t.first() != Some(&0x7e))
-        .count();
-    assert!(second_user_txs > 0, "block 2 of the span carries user txs");
+    assert!(
+        !user_txs(&second).is_empty(),
+        "block 2 of the span carries user txs"
+    );
 
     // With the flush: nothing more of that span; whatever is derived next on the
     // replacement carries none of the dropped span's user transactions.
@@ -101,14 +107,7 @@ fn flushing_after_a_deposits_only_replacement_drops_the_rest_of_the_span() {
         None => {}
         Some(next) => {
             assert_eq!(next.parent, replacement);
-            let dropped: Vec<_> = second
-                .attributes
-                .transactions
-                .as_ref()
-                .unwrap()
-                .iter()
-                .filter(|t| t.first() != Some(&0x7e))
-                .collect();
+            let dropped = user_txs(&second);
             let got = next.attributes.transactions.as_ref().unwrap();
             assert!(
                 dropped.iter().all(|t| !got.contains(t)),

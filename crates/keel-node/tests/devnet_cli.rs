@@ -13,25 +13,8 @@ use std::process::Command;
 #[test]
 fn until_safe_prints_one_json_line_and_the_chains_agree() {
     let out = Command::new(env!("CARGO_BIN_EXE_keel"))
-        .args([
-            "devnet",
-            "--until-safe",
-            "3",
-            "--timeout",
-            "60",
-            "--l1.addr",
-            "127.0.0.1:0",
-            "--l1.beacon.addr",
-            "127.0.0.1:0",
-            "--l2.addr",
-            "127.0.0.1:0",
-            "--verifier.l2.addr",
-            "127.0.0.1:0",
-            "--rollup.addr",
-            "127.0.0.1:0",
-            "--verifier.rollup.addr",
-            "127.0.0.1:0",
-        ])
+        .args(["devnet", "--until-safe", "3", "--timeout", "60"])
+        .args(ANY_PORTS)
         .output()
         .unwrap();
     let stdout = String::from_utf8(out.stdout).unwrap();
@@ -69,22 +52,7 @@ fn fork_options_are_checked_before_anything_starts() {
         let out = Command::new(env!("CARGO_BIN_EXE_keel"))
             .arg("devnet")
             .args(args)
-            .args([
-                "--l1.addr",
-                "127.0.0.1:0",
-                "--l1.beacon.addr",
-                "127.0.0.1:0",
-                "--rollup.addr",
-                "127.0.0.1:0",
-                "--verifier.rollup.addr",
-                "127.0.0.1:0",
-            ])
-            .args([
-                "--l2.addr",
-                "127.0.0.1:0",
-                "--verifier.l2.addr",
-                "127.0.0.1:0",
-            ])
+            .args(ANY_PORTS)
             .output()
             .unwrap();
         assert!(!out.status.success(), "{args:?} was accepted");

@@ -20,7 +20,7 @@ use std::{
     time::Duration,
 };
 
-use e2e::{call, start_node, watch_lines};
+use e2e::{call, head, start_node, wait_for_head, watch_lines};
 
 use alloy_primitives::{Address, B256, address};
 use alloy_rpc_types_engine::JwtSecret;
@@ -146,29 +146,12 @@ fn rollup_config(genesis_l1: L1BlockRef, l1_chain_id: u64) -> RollupConfig {
 }
 
 async fn unsafe_head(url: &str) -> (u64, B256) {
-    let s = call(url, "optimism_syncStatus", json!([])).await.unwrap();
-    let u = &s["unsafe_l2"];
-    (
-        u["number"].as_u64().unwrap(),
-        u["hash"].as_str().unwrap().parse().unwrap(),
-    )
+    head(url, "unsafe_l2").await
 }
 
 /// Polls until the node's unsafe head reaches `number`.
 async fn wait_for_unsafe(url: &str, number: u64) -> (u64, B256) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let head = unsafe_head(url).await;
-        if head.0 >= number {
-            return head;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "unsafe head stuck at {} (waiting for {number})",
-            head.0
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_for_head(url, "unsafe_l2", number, 20).await
 }
 
 fn engine_head(engine: &EngineServer) -> (u64, B256) {

@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use alloy_primitives::B256;
 use alloy_rpc_types_engine::JwtSecret;
-use e2e::{Node, call, metric, start_node};
+use e2e::{Node, call, metric, start_node, wait_for_head};
 use keel_batcher::DataAvailability;
 use keel_devchain::{
     chain::{Chain, ChainConfig},
@@ -37,31 +37,9 @@ use keel_node::{
 use keel_protocol::rollup_config::RollupConfig;
 use serde_json::{Value, json};
 
-/// The node's safe head (number, hash) from `optimism_syncStatus`.
-async fn safe_head(url: &str) -> (u64, B256) {
-    let s = call(url, "optimism_syncStatus", json!([])).await.unwrap();
-    let safe = &s["safe_l2"];
-    (
-        safe["number"].as_u64().unwrap(),
-        safe["hash"].as_str().unwrap().parse().unwrap(),
-    )
-}
-
 /// Polls until the node's safe head reaches `number`, for at most `secs` seconds.
 async fn wait_for_safe(url: &str, number: u64, secs: u64) -> (u64, B256) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    loop {
-        let head = safe_head(url).await;
-        if head.0 >= number {
-            return head;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the node's safe head is stuck at {} (waiting for {number}; KEEL_E2E_LOG=1 shows its log)",
-            head.0
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    wait_for_head(url, "safe_l2", number, secs).await
 }
 
 fn hash_at(engine_chain: impl Fn(u64) -> Option<B256>, n: u64) -> B256 {

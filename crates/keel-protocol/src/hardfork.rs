@@ -146,6 +146,38 @@ impl HardforkTimes {
         }
     }
 
+    /// Every fork from Regolith through `last` active from genesis (time 0), the later ones
+    /// unscheduled: the schedule of a dev chain that starts at `last`.
+    pub fn all_through(last: Hardfork) -> Self {
+        let mut t = Self::default();
+        for fork in Hardfork::ALL {
+            if fork > Hardfork::Bedrock && fork <= last {
+                t.set(fork, Some(0));
+            }
+        }
+        t
+    }
+
+    /// Sets `fork`'s activation time (`None`: unscheduled). Bedrock is always active and
+    /// is left alone.
+    pub fn set(&mut self, fork: Hardfork, time: Option<u64>) {
+        let slot = match fork {
+            Hardfork::Bedrock => return,
+            Hardfork::Regolith => &mut self.regolith_time,
+            Hardfork::Canyon => &mut self.canyon_time,
+            Hardfork::Delta => &mut self.delta_time,
+            Hardfork::Ecotone => &mut self.ecotone_time,
+            Hardfork::Fjord => &mut self.fjord_time,
+            Hardfork::Granite => &mut self.granite_time,
+            Hardfork::Holocene => &mut self.holocene_time,
+            Hardfork::Isthmus => &mut self.isthmus_time,
+            Hardfork::Jovian => &mut self.jovian_time,
+            Hardfork::Karst => &mut self.karst_time,
+            Hardfork::Interop => &mut self.interop_time,
+        };
+        *slot = time;
+    }
+
     /// Whether `fork` is active at L2 timestamp `timestamp`.
     pub const fn is_active(&self, fork: Hardfork, timestamp: u64) -> bool {
         match self.activation_time(fork) {
@@ -177,5 +209,23 @@ impl HardforkTimes {
             }
         }
         newest
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_through_schedules_exactly_the_forks_up_to_last() {
+        let mut t = HardforkTimes::all_through(Hardfork::Holocene);
+        for fork in Hardfork::ALL {
+            let want = (fork <= Hardfork::Holocene).then_some(0);
+            assert_eq!(t.activation_time(fork), want, "{fork}");
+        }
+        t.set(Hardfork::Holocene, Some(99));
+        t.set(Hardfork::Bedrock, Some(5));
+        assert_eq!(t.holocene_time, Some(99));
+        assert_eq!(t.activation_time(Hardfork::Bedrock), Some(0));
     }
 }

@@ -44,28 +44,12 @@ pub fn parse_last_fork(s: &str) -> Result<Hardfork, ForkScheduleError> {
 /// then each fork after Canyon up to `last` — all at genesis when `stagger` is 0, else the
 /// k-th of them `k × stagger` seconds after genesis. Forks after `last` are not scheduled.
 pub fn fork_offsets(last: Hardfork, stagger: u64) -> HardforkTimes {
-    let mut t = HardforkTimes {
-        regolith_time: Some(0),
-        canyon_time: Some(0),
-        ..HardforkTimes::default()
-    };
-    let mut k = 0u64;
-    for fork in STAGGERED {
+    let mut t = HardforkTimes::all_through(Hardfork::Canyon);
+    for (k, fork) in (1u64..).zip(STAGGERED) {
         if fork > last {
             break;
         }
-        k += 1;
-        let at = Some(stagger.saturating_mul(k));
-        match fork {
-            Hardfork::Delta => t.delta_time = at,
-            Hardfork::Ecotone => t.ecotone_time = at,
-            Hardfork::Fjord => t.fjord_time = at,
-            Hardfork::Granite => t.granite_time = at,
-            Hardfork::Holocene => t.holocene_time = at,
-            Hardfork::Isthmus => t.isthmus_time = at,
-            Hardfork::Jovian => t.jovian_time = at,
-            _ => {}
-        }
+        t.set(fork, Some(stagger.saturating_mul(k)));
     }
     t
 }

@@ -98,18 +98,7 @@ impl Default for DevnetConfig {
 
 /// Every fork through Jovian active at genesis.
 pub fn jovian_at_genesis() -> HardforkTimes {
-    HardforkTimes {
-        regolith_time: Some(0),
-        canyon_time: Some(0),
-        delta_time: Some(0),
-        ecotone_time: Some(0),
-        fjord_time: Some(0),
-        granite_time: Some(0),
-        holocene_time: Some(0),
-        isthmus_time: Some(0),
-        jovian_time: Some(0),
-        ..HardforkTimes::default()
-    }
+    HardforkTimes::all_through(keel_protocol::hardfork::Hardfork::Jovian)
 }
 
 /// Fork times given as seconds after genesis, as absolute times (0 stays 0: active from

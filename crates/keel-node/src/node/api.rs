@@ -348,18 +348,7 @@ mod tests {
             block_time: 2,
             l2_chain_id: 901,
             l1_chain_id: 900,
-            hardforks: HardforkTimes {
-                regolith_time: Some(0),
-                canyon_time: Some(0),
-                delta_time: Some(0),
-                ecotone_time: Some(0),
-                fjord_time: Some(0),
-                granite_time: Some(0),
-                holocene_time: Some(0),
-                isthmus_time: Some(0),
-                jovian_time: Some(0),
-                ..HardforkTimes::default()
-            },
+            hardforks: HardforkTimes::all_through(Hardfork::Jovian),
             ..RollupConfig::default()
         };
         cfg.chain_op_config.eip1559_elasticity = 6;

@@ -4,6 +4,7 @@
 
 use std::{process::Stdio, time::Duration};
 
+use alloy_primitives::B256;
 use serde_json::{Value, json};
 use tokio::{
     io::{AsyncBufReadExt, BufReader},
@@ -101,4 +102,31 @@ pub(crate) async fn metric(metrics_url: &str, name: &str, labels: &[&str]) -> Op
         .lines()
         .filter(|l| l.starts_with(name) && labels.iter().all(|want| l.contains(want)))
         .find_map(|l| l.rsplit(' ').next()?.parse().ok())
+}
+
+/// The node's head `which` (`unsafe_l2`, `safe_l2`, …) from `optimism_syncStatus`.
+pub(crate) async fn head(url: &str, which: &str) -> (u64, B256) {
+    let s = call(url, "optimism_syncStatus", json!([])).await.unwrap();
+    let h = &s[which];
+    (
+        h["number"].as_u64().unwrap(),
+        h["hash"].as_str().unwrap().parse().unwrap(),
+    )
+}
+
+/// Polls until the node's head `which` reaches `number`, for at most `secs` seconds.
+pub(crate) async fn wait_for_head(url: &str, which: &str, number: u64, secs: u64) -> (u64, B256) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        let h = head(url, which).await;
+        if h.0 >= number {
+            return h;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{which} stuck at {} (waiting for {number}; KEEL_E2E_LOG=1 shows the node's log)",
+            h.0
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
