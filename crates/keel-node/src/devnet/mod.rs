@@ -77,6 +77,12 @@ pub struct DevnetConfig {
     pub seq_window_size: u64,
     /// L1 blocks the batcher waits for before it closes a channel (0: close at once).
     pub max_channel_duration: u64,
+    /// Largest batcher transaction, version byte included (op-batcher
+    /// `--max-l1-tx-size-bytes`): small values cut a channel into several frames, posted one
+    /// transaction per L1 block.
+    pub max_l1_tx_size: usize,
+    /// Frames a channel aims at (op-batcher `--target-num-frames`).
+    pub target_num_frames: usize,
 }
 
 impl Default for DevnetConfig {
@@ -91,6 +97,8 @@ impl Default for DevnetConfig {
             hardforks: jovian_at_genesis(),
             seq_window_size: 200,
             max_channel_duration: 1,
+            max_l1_tx_size: keel_batcher::config::DEFAULT_MAX_L1_TX_SIZE,
+            target_num_frames: 1,
         }
     }
 }
@@ -300,6 +308,8 @@ impl Devnet {
         let batcher_config = BatcherConfig {
             data_availability: cfg.data_availability,
             max_channel_duration: cfg.max_channel_duration,
+            max_l1_tx_size: cfg.max_l1_tx_size,
+            target_num_frames: cfg.target_num_frames,
             fallback_blob_params: BlobParams::prague(),
             ..BatcherConfig::default()
         };
