@@ -189,7 +189,20 @@ async fn verifier_restarted_resumes_from_its_engine_and_catches_up() {
 /// its unsafe chain onto canonical L1 origins, and both end with the same chain.
 #[tokio::test(start_paused = true)]
 async fn l1_reorg_dropping_posted_batches_is_recovered() {
-    let cfg = calldata(DevnetConfig::default());
+    l1_reorg_dropping_posted_batches(DataAvailability::Calldata).await;
+}
+
+/// The same with blobs: the dropped blocks' sidecars go with them.
+#[tokio::test(start_paused = true)]
+async fn l1_reorg_dropping_posted_blob_batches_is_recovered() {
+    l1_reorg_dropping_posted_batches(DataAvailability::Blobs).await;
+}
+
+async fn l1_reorg_dropping_posted_batches(da: DataAvailability) {
+    let cfg = DevnetConfig {
+        data_availability: da,
+        ..DevnetConfig::default()
+    };
     let dn = start(&cfg);
     wait_until(&dn, 120, "safe head at 20", |s| {
         s.verifier.heads.safe.number >= 20

@@ -184,18 +184,34 @@ pub struct PostedChannel {
     pub l2_blocks: Vec<u64>,
 }
 
-/// Every channel in calldata batcher transactions of canonical L1 blocks, in order of first
-/// frame.
+/// Every channel in batcher transactions (calldata or blobs) of canonical L1 blocks, in
+/// order of first frame.
 pub fn posted_channels(l1: &SharedL1Chain, rollup: &RollupConfig) -> Vec<PostedChannel> {
     let c = l1.read();
     let mut channels: Vec<(Channel, u64)> = Vec::new();
     for n in 0..=c.head().number() {
         let block = c.block_by_number(n).unwrap();
+        let sidecars = c.blob_sidecars(n).unwrap_or_default();
         for tx in &block.transactions {
             if tx.inner().to() != Some(BATCH_INBOX) {
                 continue;
             }
-            for frame in parse_frames(tx.inner().input()).unwrap() {
+            // Calldata frames, or one frame set per blob of the transaction's sidecar.
+            let payloads: Vec<Vec<u8>> = if tx.inner().is_eip4844() {
+                let hash = *tx.inner().tx_hash();
+                let (_, sidecar) = sidecars
+                    .iter()
+                    .find(|(h, _)| *h == hash)
+                    .expect("sidecar kept");
+                sidecar
+                    .blobs
+                    .iter()
+                    .map(|b| keel_protocol::blob::decode_blob(b.as_slice()).unwrap())
+                    .collect()
+            } else {
+                vec![tx.inner().input().to_vec()]
+            };
+            for frame in payloads.iter().flat_map(|p| parse_frames(p).unwrap()) {
                 let i = match channels
                     .iter()
                     .position(|(ch, _)| ch.id() == frame.channel_id)
