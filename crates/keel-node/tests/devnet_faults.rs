@@ -211,7 +211,12 @@ async fn l1_reorg_dropping_posted_batches(da: DataAvailability) {
     // Wait until the verifier has derived from the newest batch: its safe head is the
     // newest block carried by a complete channel, whose frames are in the last 3 L1 blocks.
     let depth = 5;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
     let (before, reorged_safe) = loop {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the verifier never caught up with the newest batch"
+        );
         run_for(1).await;
         let s = dn.status();
         let head = dn.l1.read().head().number();
