@@ -6,6 +6,10 @@
 //! Every component runs on one clock ([`TokioClock`]): the wall clock for users, tokio's
 //! paused clock in tests, where hundreds of blocks take a fraction of a second and a run
 //! replays exactly. Components talk in process; the HTTP servers exist for users only.
+//!
+//! [`Devnet::run`] runs it all until shutdown; [`Devnet::start`] hands back a
+//! [`RunningDevnet`] whose controls (stop and start the batcher or the verifier, reorganise
+//! L1) let fault tests break one part while the others run on.
 
 pub mod batcher;
 pub mod cli;
