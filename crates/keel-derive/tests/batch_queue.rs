@@ -337,7 +337,7 @@ fn empty_batches_after_window(holocene: Option<u64>) {
     for origin in 11..=16 {
         src.origin = l1(origin);
         let out = run(&mut q, &mut src, &mut safe);
-        for (b, _, _) in &out {
+        for (b, last, _) in &out {
             // Only epochs whose window expired before this origin (or at it, at EOF).
             assert!(
                 b.epoch_num + 2 <= origin,
@@ -345,6 +345,8 @@ fn empty_batches_after_window(holocene: Option<u64>) {
                 b.epoch_num
             );
             assert!(b.transactions.is_empty());
+            // Each forced block is a batch of its own: the safe head moves through it.
+            assert!(last, "empty batch at {} not last in its span", b.timestamp);
         }
         all.extend(out);
     }

@@ -250,8 +250,13 @@ impl ChannelManager {
     }
 
     /// The rollup node's L2 safe head. Blocks at or below it are dropped; if the block held
-    /// at that height differs, or the safe head passed everything held, the pending state is
-    /// reset (op-batcher `computeSyncActions`). Returns whether it reset.
+    /// at that height differs, the safe head passed everything held, or it went back below
+    /// the oldest block held (blocks after it were dropped as safe, so nothing would post
+    /// them again), the pending state is reset (op-batcher `computeSyncActions`). Returns
+    /// whether it reset.
+    ///
+    /// The safe head goes back when an L1 reorg removed the batches it was derived from: the
+    /// rollup node's reset walks it back (protocol/derivation.md#finding-the-sync-starting-point).
     ///
     /// Spec: protocol/derivation.md#l2-chain-derivation-pipeline (safe blocks are derived from
     /// L1 and need no batch).
@@ -259,7 +264,12 @@ impl ChannelManager {
         self.safe = Some(safe);
         let held = self.held_block(safe.number).map(|b| b.id.hash);
         let behind = self.tip.is_some_and(|t| t.number < safe.number);
-        if held.is_some_and(|h| h != safe.hash) || behind {
+        let next = safe.number.saturating_add(1);
+        let gap = match self.oldest_held() {
+            Some(oldest) => oldest > next,
+            None => self.tip.is_some_and(|t| t.number > safe.number),
+        };
+        if held.is_some_and(|h| h != safe.hash) || behind || gap {
             self.reset();
             return true;
         }
@@ -292,6 +302,18 @@ impl ChannelManager {
             self.queue.pop_front();
         }
         false
+    }
+
+    /// Number of the oldest block held (channels are in block order, then the open
+    /// channel, then the queue).
+    fn oldest_held(&self) -> Option<u64> {
+        self.channels
+            .iter()
+            .flat_map(|c| c.blocks.first())
+            .chain(self.open.iter().flat_map(|o| o.blocks.first()))
+            .chain(self.queue.front())
+            .map(|b| b.id.number)
+            .next()
     }
 
     fn held_block(&self, number: u64) -> Option<&BatchBlock> {

@@ -473,6 +473,40 @@ fn safe_head_on_another_chain_or_past_the_tip_resets() {
 }
 
 #[test]
+fn safe_head_going_back_below_pruned_channels_resets() {
+    let (mut m, txs) = multi_frame();
+    let at = BlockId {
+        hash: hash(0xaa, 50),
+        number: 50,
+    };
+    for tx in &txs {
+        m.tx_confirmed(tx.id, at);
+    }
+    assert!(!m.on_safe_head(safe(4)));
+    assert_eq!(m.pending_blocks(), 0);
+    assert_eq!(m.next_block_to_load(), Some(5));
+    // An L1 reorg removed the batches of blocks 3 and 4: the node's safe head went back.
+    // Nothing held covers them, so the batcher must load them again.
+    assert!(m.on_safe_head(safe(2)), "gap after the safe head");
+    assert_eq!(m.next_block_to_load(), Some(3));
+    // Same with blocks still held, but above the gap.
+    let mut m = manager(small_calldata());
+    for n in 1..=4 {
+        m.add_block(block(1, n, 10)).unwrap();
+    }
+    assert!(!m.on_safe_head(safe(2)));
+    assert!(
+        !m.on_safe_head(safe(2)),
+        "the same safe head again is no gap"
+    );
+    assert!(
+        m.on_safe_head(safe(1)),
+        "went back below the oldest held (3)"
+    );
+    assert_eq!(m.next_block_to_load(), Some(2));
+}
+
+#[test]
 fn open_channel_partly_safe_is_rebuilt_from_the_first_unsafe_block() {
     let mut m = manager(BatcherConfig {
         max_channel_duration: 100,

@@ -119,7 +119,10 @@ impl BatchQueue {
     /// - `drop`: the batch, the rest of its span and the rest of its channel are dropped;
     /// - no batch at this origin: the sequencing-window rule may force an empty batch.
     ///
-    /// Returned empty batches are not marked last-in-span, as op-node's `BatchStage`.
+    /// Returned empty batches are marked last-in-span: each is a batch of its own, and the
+    /// safe head must advance through a window with no batcher data (op-node's `BatchStage`:
+    /// "an empty batch always advances the (local) safe head"). Not marking them left the
+    /// forced blocks pending-safe until the batcher came back.
     ///
     /// Spec: protocol/holocene/derivation.md#batch-queue, protocol/holocene/derivation.md#span-batches.
     pub(crate) fn next_batch_holocene(
@@ -155,7 +158,7 @@ impl BatchQueue {
                 return Ok(match self.derive_next_empty_batch(true, parent) {
                     Some(batch) => BatchOutput::Batch {
                         batch,
-                        is_last_in_span: false,
+                        is_last_in_span: true,
                     },
                     None => BatchOutput::Eof,
                 });

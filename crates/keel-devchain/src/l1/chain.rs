@@ -2,10 +2,12 @@
 //! the pool, blob sidecars kept for the beacon API, `safe` / `finalized` labels that lag the
 //! head, and the look-ups an `eth_` API needs.
 //!
-//! The chain never reorganises: a dev L1 has one producer. Every block (header,
-//! transactions, receipts) is kept; post-states are kept for the last
-//! [`L1Config::max_states`] blocks (and genesis); blob sidecars for the newest blocks holding
-//! at most [`L1Config::max_kept_blobs`] blobs.
+//! A dev L1 has one producer, so the chain only reorganises when asked to
+//! ([`L1Chain::rewind_to`], for fault tests): the newest blocks are dropped and the caller
+//! mines new ones at the same heights. Every canonical block (header, transactions,
+//! receipts) is kept; post-states are kept for the last [`L1Config::max_states`] blocks (and
+//! genesis); blob sidecars for the newest blocks holding at most
+//! [`L1Config::max_kept_blobs`] blobs.
 
 use std::{
     collections::{BTreeMap, HashMap, VecDeque},
@@ -57,6 +59,14 @@ pub enum L1ChainError {
     /// The configuration is unusable.
     #[error("invalid L1 config: {0}")]
     Config(&'static str),
+    /// A rewind would drop the `finalized` block: finalized L1 blocks never reorganise.
+    #[error("cannot rewind to block {to}: block {finalized} is finalized")]
+    RewindPastFinalized {
+        /// The requested new head.
+        to: u64,
+        /// The finalized block.
+        finalized: u64,
+    },
 }
 
 /// A block of the L1 dev chain.
@@ -118,6 +128,16 @@ pub struct BuiltBlock {
     pub block: Arc<L1Block>,
     /// Pool transactions the EVM refused (dropped from the pool), with the reason.
     pub rejected: Vec<(B256, String)>,
+}
+
+/// What [`L1Chain::rewind_to`] took off the chain.
+#[derive(Debug, Clone, Default)]
+pub struct Rewound {
+    /// Transactions of the dropped blocks, oldest first (block form, sender recovered).
+    pub mined: Vec<Recovered<TxEnvelope>>,
+    /// Pending transactions evicted because their sender had a dropped transaction: with
+    /// it gone they would wait forever on the nonce gap.
+    pub evicted: Vec<PoolTx>,
 }
 
 /// The L1 dev chain.
@@ -319,6 +339,65 @@ impl L1Chain {
             block,
             rejected: mined.rejected,
         })
+    }
+
+    /// Makes block `number` the head again, dropping every block above it: an L1 reorg,
+    /// once the caller mines the new branch on top. Blocks, states, sidecars and the
+    /// transaction index forget the dropped blocks (look-ups by hash no longer find them).
+    ///
+    /// Unlike geth, the dropped transactions are not put back in the pool but returned, so
+    /// the new branch differs from the old one (a batcher transaction that vanished stays
+    /// gone unless its sender posts it again); pending transactions of their senders are
+    /// evicted and returned too (they could never execute past the nonce gap). Fails if the
+    /// `finalized` block would be dropped, or the state of `number` was pruned. A `number`
+    /// at or above the head changes nothing.
+    pub fn rewind_to(&mut self, number: u64) -> Result<Rewound, L1ChainError> {
+        if number >= self.head().number() {
+            return Ok(Rewound::default());
+        }
+        let finalized = self.finalized().number();
+        if number < finalized {
+            return Err(L1ChainError::RewindPastFinalized {
+                to: number,
+                finalized,
+            });
+        }
+        let state = self
+            .states
+            .get(&number)
+            .cloned()
+            .ok_or(L1ChainError::StatePruned(number))?;
+        let unknown = || L1ChainError::UnknownBlock(number.to_string());
+        let index = usize::try_from(number).map_err(|_| unknown())?;
+        let head = self.blocks.get(index).cloned().ok_or_else(unknown)?;
+        // `index` is below the length, so `index + 1` cannot overflow.
+        let dropped = self.blocks.split_off(index + 1);
+        let mut rewound = Rewound::default();
+        for block in &dropped {
+            self.by_hash.remove(&block.hash());
+            for tx in &block.transactions {
+                self.tx_index.remove(tx.inner().tx_hash());
+            }
+            rewound.mined.extend(block.transactions.iter().cloned());
+        }
+        // `states` holds the post-states of blocks below the old head; the new head's
+        // becomes the head state.
+        drop(self.states.split_off(&number));
+        self.head_state = state;
+        self.head = head;
+        self.sidecars.retain(|(n, _)| *n <= number);
+        self.kept_blobs = self
+            .sidecars
+            .iter()
+            .flat_map(|(_, s)| s.iter().map(|(_, s)| s.blobs.len()))
+            .sum();
+        let mut senders: Vec<Address> = rewound.mined.iter().map(|tx| tx.signer()).collect();
+        senders.sort_unstable();
+        senders.dedup();
+        for sender in &senders {
+            rewound.evicted.extend(self.pool.remove_sender(sender));
+        }
+        Ok(rewound)
     }
 
     fn prune_states(&mut self) {

@@ -32,7 +32,7 @@ pub mod pool;
 pub mod query;
 pub mod spec;
 
-pub use chain::{BuiltBlock, L1Block, L1Chain, L1ChainError, TxInfo};
+pub use chain::{BuiltBlock, L1Block, L1Chain, L1ChainError, Rewound, TxInfo};
 pub use genesis::{L1GenesisConfig, L1GenesisError};
 pub use pool::PoolError;
 pub use query::CallOutcome;

@@ -423,6 +423,19 @@ impl TxPool {
         }
     }
 
+    /// Removes every pending transaction of `sender`, lowest nonce first (after an L1 reorg
+    /// dropped some of its mined transactions, the rest could never execute: nonce gap).
+    pub fn remove_sender(&mut self, sender: &Address) -> Vec<PoolTx> {
+        let Some(txs) = self.by_sender.remove(sender) else {
+            return Vec::new();
+        };
+        for tx in txs.values() {
+            self.by_hash.remove(&tx.hash());
+            self.blobs = self.blobs.saturating_sub(tx.blob_count());
+        }
+        txs.into_values().collect()
+    }
+
     /// Removes one transaction (e.g. one that can never execute).
     pub fn remove(&mut self, hash: &B256) -> Option<PoolTx> {
         let (sender, nonce) = self.by_hash.remove(hash)?;

@@ -23,6 +23,8 @@ pub struct BatcherStats {
     pub bytes_posted: u64,
     /// Channels closed.
     pub channels: u64,
+    /// Confirmed transactions an L1 reorg removed (their frames were posted again).
+    pub txs_reorged: u64,
 }
 
 /// The in-process batcher.
@@ -89,6 +91,7 @@ impl DevBatcher {
         };
         self.manager.on_l1_head(head);
         self.manager.on_safe_head(safe);
+        self.follow_l1_reorg(l1);
         self.settle(l1);
         while let Some(n) = self.manager.next_block_to_load() {
             if n > unsafe_head {
@@ -117,6 +120,26 @@ impl DevBatcher {
             self.post(l1, head)?;
         }
         Ok(())
+    }
+
+    /// Frames confirmed in L1 blocks that are no longer canonical go out again: derivation
+    /// will never see them (op-batcher requeues the frames of reorged-out transactions).
+    fn follow_l1_reorg(&mut self, l1: &SharedL1Chain) {
+        let c = l1.read();
+        let gone = self
+            .manager
+            .confirmed_inclusions()
+            .into_iter()
+            .find(|b| c.block_by_number(b.number).map(|x| x.hash()) != Some(b.hash));
+        if let Some(gone) = gone {
+            let undone = self.manager.on_l1_reorg(gone.number.saturating_sub(1));
+            self.stats.txs_reorged += undone as u64;
+            tracing::warn!(
+                l1_block = gone.number,
+                undone,
+                "batcher: L1 reorg dropped confirmed transactions, requeueing their frames"
+            );
+        }
     }
 
     fn settle(&mut self, l1: &SharedL1Chain) {

@@ -87,6 +87,8 @@ impl DevnetFile {
             hardforks: self.hardforks,
             seq_window_size: self.seq_window_size,
             max_channel_duration: self.max_channel_duration,
+            // The batcher's frame sizes do not define the chain: the defaults.
+            ..DevnetConfig::default()
         })
     }
 }

@@ -6,12 +6,17 @@
 //! Every component runs on one clock ([`TokioClock`]): the wall clock for users, tokio's
 //! paused clock in tests, where hundreds of blocks take a fraction of a second and a run
 //! replays exactly. Components talk in process; the HTTP servers exist for users only.
+//!
+//! [`Devnet::run`] runs it all until shutdown; [`Devnet::start`] hands back a
+//! [`RunningDevnet`] whose controls (stop and start the batcher or the verifier, reorganise
+//! L1) let fault tests break one part while the others run on.
 
 pub mod batcher;
 pub mod cli;
 pub mod forks;
 pub mod init;
 pub mod rpc;
+pub mod running;
 
 use std::{sync::Arc, time::Duration};
 
@@ -43,11 +48,12 @@ use crate::{
     driver::{
         Driver, DriverConfig, NoHooks,
         control::{NodeHandle, NodeStatus},
-        sources::{Clock, TokioClock},
+        sources::TokioClock,
     },
     sources::{in_process::InProcessTransport, in_process_l1::InProcessL1, rpc::RpcL2},
 };
 use batcher::{BatcherStats, DevBatcher};
+pub use running::RunningDevnet;
 
 /// The devnet's batch inbox (an address with no code, as on real chains).
 pub const BATCH_INBOX: Address = address!("0xff00000000000000000000000000000000000901");
@@ -78,6 +84,12 @@ pub struct DevnetConfig {
     pub seq_window_size: u64,
     /// L1 blocks the batcher waits for before it closes a channel (0: close at once).
     pub max_channel_duration: u64,
+    /// Largest batcher transaction, version byte included (op-batcher
+    /// `--max-l1-tx-size-bytes`): small values cut a channel into several frames, posted one
+    /// transaction per L1 block.
+    pub max_l1_tx_size: usize,
+    /// Frames a channel aims at (op-batcher `--target-num-frames`).
+    pub target_num_frames: usize,
 }
 
 impl Default for DevnetConfig {
@@ -92,6 +104,8 @@ impl Default for DevnetConfig {
             hardforks: jovian_at_genesis(),
             seq_window_size: 200,
             max_channel_duration: 1,
+            max_l1_tx_size: keel_batcher::config::DEFAULT_MAX_L1_TX_SIZE,
+            target_num_frames: 1,
         }
     }
 }
@@ -156,8 +170,57 @@ pub struct Devnet {
     pub clock: TokioClock,
     sequencer: DevDriver,
     verifier: DevDriver,
-    batcher: DevBatcher,
+    batcher: BatcherSetup,
     l1_block_time: u64,
+}
+
+/// What a batcher is built from; kept so a restarted batcher starts the same way.
+#[derive(Debug, Clone)]
+struct BatcherSetup {
+    rollup: RollupConfig,
+    config: BatcherConfig,
+    signer: PrivateKeySigner,
+}
+
+impl BatcherSetup {
+    /// A fresh batcher (new channel manager, nothing pending) for its `run`-th start. Each
+    /// start seeds its channel ids differently: derivation may still hold a channel a
+    /// previous run left half-posted, and a reused id would append to it.
+    fn build(&self, run: u64) -> DevBatcher {
+        let mut seed = [0x4b; 32];
+        for (byte, run_byte) in seed.iter_mut().rev().zip(run.to_le_bytes()) {
+            *byte ^= run_byte;
+        }
+        let manager = ChannelManager::new(self.rollup.clone(), self.config.clone(), seed);
+        DevBatcher::new(self.rollup.clone(), manager, self.signer.clone())
+    }
+}
+
+/// A sequencer or verifier driver over the in-process L1 and `engine`.
+fn dev_driver(
+    rollup: &Arc<RollupConfig>,
+    l1: &SharedL1Chain,
+    engine: &InProcessEngine,
+    clock: TokioClock,
+    sequencer: bool,
+) -> DevDriver {
+    let forks = rollup.hardforks;
+    let cfg = DriverConfig {
+        sequencer: sequencer.then(SequencerConfig::default),
+        l1_poll_interval: Duration::from_millis(250),
+        ..DriverConfig::verifier(Arc::clone(rollup))
+    };
+    Driver::new(
+        cfg,
+        InProcessL1(Arc::clone(l1)),
+        RpcL2(EngineClient::with_transport(
+            InProcessTransport(engine.clone()),
+            forks,
+        )),
+        EngineClient::with_transport(InProcessTransport(engine.clone()), forks),
+        clock,
+        NoHooks,
+    )
 }
 
 impl std::fmt::Debug for Devnet {
@@ -249,31 +312,14 @@ impl Devnet {
         };
         let sequencer_engine = engine()?;
         let verifier_engine = engine()?;
-        let driver = |engine: &InProcessEngine, sequencer: bool| -> DevDriver {
-            let forks = rollup.hardforks;
-            let cfg = DriverConfig {
-                sequencer: sequencer.then(SequencerConfig::default),
-                l1_poll_interval: Duration::from_millis(250),
-                ..DriverConfig::verifier(Arc::clone(&rollup))
-            };
-            Driver::new(
-                cfg,
-                InProcessL1(Arc::clone(&l1)),
-                RpcL2(EngineClient::with_transport(
-                    InProcessTransport(engine.clone()),
-                    forks,
-                )),
-                EngineClient::with_transport(InProcessTransport(engine.clone()), forks),
-                clock,
-                NoHooks,
-            )
-        };
-        let sequencer = driver(&sequencer_engine, true);
-        let verifier = driver(&verifier_engine, false);
+        let sequencer = dev_driver(&rollup, &l1, &sequencer_engine, clock, true);
+        let verifier = dev_driver(&rollup, &l1, &verifier_engine, clock, false);
 
         let batcher_config = BatcherConfig {
             data_availability: cfg.data_availability,
             max_channel_duration: cfg.max_channel_duration,
+            max_l1_tx_size: cfg.max_l1_tx_size,
+            target_num_frames: cfg.target_num_frames,
             fallback_blob_params: BlobParams::prague(),
             ..BatcherConfig::default()
         };
@@ -289,8 +335,11 @@ impl Devnet {
                 "batcher key does not match the genesis system config's batcher".into(),
             ));
         }
-        let manager = ChannelManager::new((*rollup).clone(), batcher_config, [0x4b; 32]);
-        let batcher = DevBatcher::new((*rollup).clone(), manager, signer);
+        let batcher = BatcherSetup {
+            rollup: (*rollup).clone(),
+            config: batcher_config,
+            signer,
+        };
         Ok(Self {
             rollup,
             l1,
@@ -309,90 +358,25 @@ impl Devnet {
         (self.sequencer.handle(), self.verifier.handle())
     }
 
-    /// Runs everything until `shutdown` completes, publishing a status after each batcher
-    /// round to `status`.
+    /// Runs everything until `shutdown` completes, publishing a status every half second
+    /// to `status`.
     pub async fn run(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send,
         status: tokio::sync::watch::Sender<DevnetStatus>,
     ) {
-        let Self {
-            l1,
-            sequencer_engine,
-            clock,
-            sequencer,
-            verifier,
-            mut batcher,
-            l1_block_time,
-            ..
-        } = self;
-        let (seq_handle, ver_handle) = (sequencer.handle(), verifier.handle());
-        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-            let _ = rx.wait_for(|s| *s).await;
-        };
-        let seq_task = tokio::spawn(sequencer.run(stopped(stop_rx.clone())));
-        let ver_task = tokio::spawn(verifier.run(stopped(stop_rx.clone())));
-        let miner = tokio::spawn(mine(Arc::clone(&l1), clock, l1_block_time, stop_rx.clone()));
-        let batcher_loop = async {
+        let running = self.start();
+        let publish = async {
             loop {
-                let seq = seq_handle.status();
-                let safe = seq.heads.safe.id();
-                if let Err(e) = batcher
-                    .step(&l1, &sequencer_engine, safe, seq.heads.unsafe_head.number)
-                    .await
-                {
-                    tracing::warn!(error = %e, "batcher step failed");
-                }
-                status.send_replace(DevnetStatus {
-                    sequencer: seq,
-                    verifier: ver_handle.status(),
-                    batcher: batcher.stats(),
-                });
-                tokio::time::sleep(Duration::from_millis(500)).await;
+                status.send_replace(running.status());
+                tokio::time::sleep(running::BATCHER_INTERVAL).await;
             }
         };
         tokio::select! {
             () = shutdown => {}
-            () = batcher_loop => {}
+            () = publish => {}
         }
-        let _ = stop_tx.send(true);
-        for task in [seq_task, ver_task] {
-            match task.await {
-                Ok(Err(e)) => tracing::error!(error = %e, "node stopped with an error"),
-                Err(e) => tracing::error!(error = %e, "node task failed"),
-                Ok(Ok(())) => {}
-            }
-        }
-        let _ = miner.await;
-    }
-}
-
-/// Mines an L1 block at every slot boundary of `clock` until `stop`.
-async fn mine(
-    l1: SharedL1Chain,
-    clock: TokioClock,
-    block_time: u64,
-    mut stop: tokio::sync::watch::Receiver<bool>,
-) {
-    loop {
-        let (genesis, head_time) = {
-            let c = l1.read();
-            (c.genesis_time(), c.head().header.timestamp)
-        };
-        let now_ms = clock.now_ms();
-        let next = keel_devchain::l1::driver::next_slot_time(
-            genesis,
-            block_time,
-            head_time.max(now_ms / 1000),
-        );
-        let wait = (next * 1000).saturating_sub(now_ms);
-        tokio::select! {
-            () = tokio::time::sleep(Duration::from_millis(wait)) => {}
-            _ = stop.wait_for(|s| *s) => return,
-        }
-        if let Err(e) = l1.write().build_block(next) {
-            tracing::warn!(error = %e, "L1 block not mined");
-        }
+        status.send_replace(running.status());
+        running.shutdown().await;
     }
 }

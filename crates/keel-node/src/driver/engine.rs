@@ -75,16 +75,24 @@ where
             }
         }
         let after = self.engine.controller().heads().unsafe_head;
-        if after != before && self.sequencer.is_some() && !self.sealing {
-            self.tell_sequencer_head(after).await;
+        if after != before && self.sequencer.is_some() {
+            // The sequencer hears of its own block through `Sealed`.
+            self.unsafe_head_untold = !self.sealing;
+        }
+        // A block derivation built (or reorged to) is canonical in the execution client
+        // only once the forkchoice update is sent (the flush); before, reading it back by
+        // number for its system config fails and the sequencer would never hear of it.
+        if self.unsafe_head_untold && !self.engine.controller().forkchoice_dirty() {
+            let head = self.engine.controller().heads().unsafe_head;
+            self.unsafe_head_untold = !self.tell_sequencer_head(head).await;
         }
         events
     }
 
     /// Reports `head` (with its system config, read from the execution client) to the
-    /// sequencer.
-    pub(super) async fn tell_sequencer_head(&mut self, head: L2BlockRef) {
-        let Some(_) = self.sequencer else { return };
+    /// sequencer. Returns whether it was reported (or there is no sequencer).
+    pub(super) async fn tell_sequencer_head(&mut self, head: L2BlockRef) -> bool {
+        let Some(_) = self.sequencer else { return true };
         match self.system_config_of(head).await {
             Ok(system_config) => {
                 let now = self.clock.now_ms();
@@ -97,9 +105,11 @@ where
                         now,
                     );
                 }
+                true
             }
             Err(e) => {
-                tracing::warn!(error = %e, number = head.number, "cannot read the unsafe head's system config")
+                tracing::warn!(error = %e, number = head.number, "cannot read the unsafe head's system config");
+                false
             }
         }
     }

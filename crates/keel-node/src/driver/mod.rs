@@ -155,6 +155,8 @@ pub struct Driver<L1, L2, E, C, H = NoHooks> {
     engine_retry_at_ms: Option<u64>,
     /// A seal is inserting the sequencer's own block.
     sealing: bool,
+    /// The unsafe head moved and the sequencer has not heard of it yet.
+    unsafe_head_untold: bool,
     /// The last L1 block fetched for derivation, for its blob indices.
     last_l1_input: Option<keel_derive::types::L1BlockInput>,
     /// The pipeline's batch count already reported to the hooks.
@@ -222,6 +224,7 @@ where
             reset_due: true,
             engine_retry_at_ms: None,
             sealing: false,
+            unsafe_head_untold: false,
             last_l1_input: None,
         }
     }

@@ -128,7 +128,7 @@ where
         self.hooks
             .derivation_reset(start.pipeline_origin, start.safe_head);
         self.status.send_modify(|s| s.resets += 1);
-        self.tell_sequencer_head(start.unsafe_head).await;
+        self.unsafe_head_untold = !self.tell_sequencer_head(start.unsafe_head).await;
         Ok(())
     }
 }

@@ -45,7 +45,7 @@ where
                 }
                 SequencerAction::NeedUnsafeHead => {
                     let head = self.engine.controller().heads().unsafe_head;
-                    self.tell_sequencer_head(head).await;
+                    self.unsafe_head_untold = !self.tell_sequencer_head(head).await;
                 }
                 SequencerAction::FetchL1BlockByNumber(n) => {
                     let event = match self.l1.block_ref_by_number(n).await {
