@@ -8,7 +8,11 @@
     missing_docs
 )]
 
+mod e2e;
+
 use std::process::Command;
+
+use e2e::DEVNET_ANY_PORTS as ANY_PORTS;
 
 #[test]
 fn until_safe_prints_one_json_line_and_the_chains_agree() {
@@ -71,21 +75,6 @@ fn fork_options_are_checked_before_anything_starts() {
     ]);
     assert!(err.contains("blobs need Ecotone at genesis"), "{err}");
 }
-
-const ANY_PORTS: [&str; 12] = [
-    "--l1.addr",
-    "127.0.0.1:0",
-    "--l1.beacon.addr",
-    "127.0.0.1:0",
-    "--l2.addr",
-    "127.0.0.1:0",
-    "--verifier.l2.addr",
-    "127.0.0.1:0",
-    "--rollup.addr",
-    "127.0.0.1:0",
-    "--verifier.rollup.addr",
-    "127.0.0.1:0",
-];
 
 #[test]
 fn init_writes_the_chain_files_and_config_runs_that_chain() {

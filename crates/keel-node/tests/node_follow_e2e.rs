@@ -21,15 +21,9 @@ mod e2e;
 use std::time::Duration;
 
 use alloy_primitives::B256;
-use alloy_rpc_types_engine::JwtSecret;
-use e2e::{Node, call, metric, start_node, wait_for_head};
+use e2e::{Node, call, engine_from_init_dir, metric, read_jwt, start_node, wait_for_head};
 use keel_batcher::DataAvailability;
-use keel_devchain::{
-    chain::{Chain, ChainConfig},
-    engine_server::{EngineServer, InProcessEngine},
-    genesis::DevGenesis,
-    geth_genesis,
-};
+use keel_devchain::engine_server::{EngineServer, InProcessEngine};
 use keel_node::{
     devnet::{Devnet, DevnetConfig, DevnetStatus, init, rpc::serve_rollup_rpc},
     driver::sources::{Clock, SystemClock},
@@ -118,25 +112,8 @@ async fn run() {
 
     // The node's own execution client, initialised from genesis.json, served over HTTP
     // with the JWT secret of jwt.hex.
-    let geth =
-        geth_genesis::parse(&std::fs::read(dir.path().join("genesis.json")).unwrap()).unwrap();
-    let header = geth_genesis::genesis_header(&geth, &rollup.hardforks).unwrap();
-    assert_eq!(header.hash_slow(), rollup.genesis.l2.hash);
-    let mut state = geth_genesis::state_from_alloc(&geth.alloc);
-    state.push_block_hash(0, header.hash_slow());
-    let genesis = DevGenesis {
-        state,
-        header: alloy_consensus::Sealed::new(header),
-    };
     let jwt_path = dir.path().join("jwt.hex");
-    let secret = JwtSecret::from_hex(std::fs::read_to_string(&jwt_path).unwrap().trim()).unwrap();
-    let engine = EngineServer::start(
-        any,
-        secret,
-        Chain::new(rollup.clone(), genesis, ChainConfig::default()),
-    )
-    .await
-    .unwrap();
+    let engine = engine_from_init_dir(dir.path(), read_jwt(&jwt_path)).await;
 
     let args: Vec<String> = [
         "--l1",

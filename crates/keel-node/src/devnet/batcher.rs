@@ -10,9 +10,10 @@ use alloy_eips::BlockNumberOrTag;
 use alloy_primitives::{Address, B256};
 use alloy_signer_local::PrivateKeySigner;
 use keel_batcher::{BatchBlock, ChannelManager, L1Head, TxId, service::PreparedTx, txmgr::TxFees};
-use keel_devchain::{engine_server::InProcessEngine, l1::beacon::SharedL1Chain};
-use keel_engine::client::block_from_rpc;
+use keel_devchain::l1::beacon::SharedL1Chain;
 use keel_protocol::rollup_config::{BlockId, RollupConfig};
+
+use crate::driver::sources::L2Source;
 
 /// Counters for the status line.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -72,12 +73,13 @@ impl DevBatcher {
         }
     }
 
-    /// One round: follow L1 and the safe head, load new unsafe blocks up to `unsafe_head`,
-    /// settle the transaction in flight, post the next one.
+    /// One round: follow L1 and the safe head, load new unsafe blocks up to `unsafe_head`
+    /// from the sequencer's execution client `l2`, settle the transaction in flight, post
+    /// the next one.
     pub async fn step(
         &mut self,
         l1: &SharedL1Chain,
-        engine: &InProcessEngine,
+        l2: &impl L2Source,
         safe: BlockId,
         unsafe_head: u64,
     ) -> Result<(), DevBatcherError> {
@@ -97,15 +99,10 @@ impl DevBatcher {
             if n > unsafe_head {
                 break;
             }
-            let raw = engine
-                .call(
-                    "eth_getBlockByNumber",
-                    serde_json::json!([BlockNumberOrTag::Number(n), true]),
-                )
+            let Some((hash, block)) = l2
+                .block(BlockNumberOrTag::Number(n))
                 .await
-                .map_err(|e| DevBatcherError::L2(n, e.to_string()))?;
-            let Some((hash, block)) =
-                block_from_rpc(raw).map_err(|e| DevBatcherError::L2(n, e.to_string()))?
+                .map_err(|e| DevBatcherError::L2(n, e.to_string()))?
             else {
                 break;
             };

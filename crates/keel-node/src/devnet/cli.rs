@@ -2,17 +2,20 @@
 //! keys, then a status line — or, with `--until-safe N`, run until the verifier's safe head
 //! reaches N and print one JSON line.
 
-use std::{net::SocketAddr, time::Duration};
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
+use alloy_eips::BlockNumberOrTag;
 use alloy_primitives::hex;
 use keel_batcher::DataAvailability;
 use keel_devchain::genesis::{DEV_PRIVATE_KEYS, dev_accounts};
+use keel_engine::client::EngineClient;
 use op_alloy_consensus::OpTxEnvelope;
 
 use keel_protocol::hardfork::Hardfork;
 
 use super::{
     Devnet, DevnetConfig, DevnetError, DevnetStatus,
+    external::{self, DevTransport, ExternalL2},
     forks::{fork_offsets, parse_last_fork},
     init,
     rpc::serve_rollup_rpc,
@@ -50,6 +53,20 @@ pub struct DevnetArgs {
     /// Address of the verifier's L2 `eth_` JSON-RPC.
     #[arg(long = "verifier.l2.addr", default_value = "127.0.0.1:9546")]
     pub verifier_l2_addr: SocketAddr,
+    /// The sequencer's execution client instead of the embedded engine: its authenticated
+    /// Engine API URL (op-geth's `--authrpc` endpoint). Needs `--config DIR` (the client must
+    /// have been initialised from `DIR/genesis.json`) and `--l2.sequencer-jwt`.
+    #[arg(long = "l2.sequencer", requires = "sequencer_jwt")]
+    pub sequencer_l2: Option<reqwest::Url>,
+    /// The JWT secret file of `--l2.sequencer` (e.g. `DIR/jwt.hex`).
+    #[arg(long = "l2.sequencer-jwt", requires = "sequencer_l2")]
+    pub sequencer_jwt: Option<PathBuf>,
+    /// The verifier's execution client instead of the embedded engine (as `--l2.sequencer`).
+    #[arg(long = "l2.verifier", requires = "verifier_jwt")]
+    pub verifier_l2: Option<reqwest::Url>,
+    /// The JWT secret file of `--l2.verifier`.
+    #[arg(long = "l2.verifier-jwt", requires = "verifier_l2")]
+    pub verifier_jwt: Option<PathBuf>,
     /// Address of the sequencer node's rollup RPC (op-node's `optimism_` and `admin_`).
     #[arg(long = "rollup.addr", default_value = "127.0.0.1:7545")]
     pub rollup_addr: SocketAddr,
@@ -145,9 +162,22 @@ pub async fn run(args: DevnetArgs) -> Result<(String, bool), DevnetError> {
             )));
         }
     }
+    cfg.sequencer_l2 = external_l2(&args, "sequencer", &args.sequencer_l2, &args.sequencer_jwt)?;
+    cfg.verifier_l2 = external_l2(&args, "verifier", &args.verifier_l2, &args.verifier_jwt)?;
     let devnet = Devnet::new(&cfg, now_ms)?;
     if let Some(dir) = &args.config {
         init::check_rollup(dir, &devnet.rollup)?;
+    }
+    let forks = devnet.rollup.hardforks;
+    let seq_l2 = devnet.sequencer_l2.client(forks);
+    let ver_l2 = devnet.verifier_l2.client(forks);
+    for (node, external, l2) in [
+        ("sequencer", &cfg.sequencer_l2, &seq_l2),
+        ("verifier", &cfg.verifier_l2, &ver_l2),
+    ] {
+        if let Some(x) = external {
+            external::check_genesis(l2, &devnet.rollup, node, &x.url).await?;
+        }
     }
     let serve_err =
         |what: &'static str| move |e: String| DevnetError::Setup(format!("{what}: {e}"));
@@ -157,21 +187,42 @@ pub async fn run(args: DevnetArgs) -> Result<(String, bool), DevnetError> {
     let l1_rpc = keel_devchain::l1_rpc::serve(devnet.l1.clone(), args.l1_addr)
         .await
         .map_err(|e| serve_err("L1 RPC")(format!("{}: {e}", args.l1_addr)))?;
-    let seq_rpc = devnet
-        .sequencer_engine
-        .start_public_rpc(args.l2_addr)
-        .await
-        .map_err(|e| serve_err("L2 RPC")(format!("{}: {e}", args.l2_addr)))?;
-    let ver_rpc = devnet
-        .verifier_engine
-        .start_public_rpc(args.verifier_l2_addr)
-        .await
-        .map_err(|e| serve_err("verifier L2 RPC")(format!("{}: {e}", args.verifier_l2_addr)))?;
+    // An external client serves its own `eth_` RPC; the devnet serves only its embedded
+    // engines'.
+    let seq_rpc = match &cfg.sequencer_l2 {
+        Some(_) => None,
+        None => Some(
+            devnet
+                .sequencer_engine
+                .start_public_rpc(args.l2_addr)
+                .await
+                .map_err(|e| serve_err("L2 RPC")(format!("{}: {e}", args.l2_addr)))?,
+        ),
+    };
+    let ver_rpc = match &cfg.verifier_l2 {
+        Some(_) => None,
+        None => Some(
+            devnet
+                .verifier_engine
+                .start_public_rpc(args.verifier_l2_addr)
+                .await
+                .map_err(|e| {
+                    serve_err("verifier L2 RPC")(format!("{}: {e}", args.verifier_l2_addr))
+                })?,
+        ),
+    };
+    let l2_url = |served: &Option<keel_devchain::rpc::EthServer>, x: &Option<ExternalL2>| match (
+        served, x,
+    ) {
+        (Some(s), _) => s.url(),
+        (None, Some(x)) => format!("{} (external execution client)", x.url),
+        (None, None) => String::new(),
+    };
     let (seq_handle, ver_handle) = devnet.handles();
     let seq_rollup_rpc = serve_rollup_rpc(
         &devnet.rollup,
         seq_handle,
-        &devnet.sequencer_engine,
+        devnet.sequencer_l2.clone(),
         args.rollup_addr,
     )
     .await
@@ -179,14 +230,12 @@ pub async fn run(args: DevnetArgs) -> Result<(String, bool), DevnetError> {
     let ver_rollup_rpc = serve_rollup_rpc(
         &devnet.rollup,
         ver_handle,
-        &devnet.verifier_engine,
+        devnet.verifier_l2.clone(),
         args.verifier_rollup_addr,
     )
     .await
     .map_err(|e| serve_err("verifier rollup RPC")(e.to_string()))?;
     let genesis_hash = devnet.rollup.genesis.l2.hash;
-    let seq_engine = devnet.sequencer_engine.clone();
-    let ver_engine = devnet.verifier_engine.clone();
     let interactive = args.until_safe.is_none();
     if interactive {
         eprintln!(
@@ -195,8 +244,14 @@ pub async fn run(args: DevnetArgs) -> Result<(String, bool), DevnetError> {
         );
         eprintln!("  L1 RPC            {}", l1_rpc.url());
         eprintln!("  L1 beacon API     {}", beacon.url());
-        eprintln!("  L2 RPC (sequencer) {}", seq_rpc.url());
-        eprintln!("  L2 RPC (verifier)  {}", ver_rpc.url());
+        eprintln!(
+            "  L2 RPC (sequencer) {}",
+            l2_url(&seq_rpc, &cfg.sequencer_l2)
+        );
+        eprintln!(
+            "  L2 RPC (verifier)  {}",
+            l2_url(&ver_rpc, &cfg.verifier_l2)
+        );
         eprintln!("  rollup RPC (sequencer) {}", seq_rollup_rpc.url());
         eprintln!("  rollup RPC (verifier)  {}", ver_rollup_rpc.url());
         eprintln!(
@@ -230,7 +285,9 @@ pub async fn run(args: DevnetArgs) -> Result<(String, bool), DevnetError> {
             () = tokio::time::sleep_until(deadline), if !interactive => break None,
         }
         let s = status_rx.borrow().clone();
-        deposits.advance(&seq_engine, s.sequencer.heads.unsafe_head.number);
+        deposits
+            .advance(&seq_l2, s.sequencer.heads.unsafe_head.number)
+            .await;
         match args.until_safe {
             Some(n) if s.verifier.heads.safe.number >= n => break Some((n, s)),
             Some(_) => {}
@@ -250,8 +307,9 @@ pub async fn run(args: DevnetArgs) -> Result<(String, bool), DevnetError> {
     ver_rollup_rpc.stop().await;
     match (args.until_safe, outcome) {
         (Some(n), Some((_, s))) => {
-            let ver = ver_engine.with_chain(|c| c.block_by_number(n).map(|b| b.header.hash()));
-            let seq = seq_engine.with_chain(|c| c.block_by_number(n).map(|b| b.header.hash()));
+            // A failed read counts as no block: the run then fails, saying why in the line.
+            let ver = external::block_hash(&ver_l2, n).await.ok().flatten();
+            let seq = external::block_hash(&seq_l2, n).await.ok().flatten();
             let line = serde_json::json!({
                 "safe_number": n,
                 "safe_hash": ver,
@@ -303,30 +361,48 @@ struct Counter {
 }
 
 impl Counter {
-    fn advance(&mut self, engine: &keel_devchain::engine_server::InProcessEngine, head: u64) {
+    /// Counts the blocks after the last one counted up to `head`, read from the sequencer's
+    /// execution client; stops at the first block it cannot read (the next call retries).
+    async fn advance(&mut self, l2: &EngineClient<DevTransport>, head: u64) {
         while self.upto < head {
             let n = self.upto + 1;
-            let Some((d, u)) = engine.with_chain(|c| {
-                c.block_by_number(n).map(|b| {
-                    let deposits = b
-                        .transactions
-                        .iter()
-                        .filter(|t| matches!(t, OpTxEnvelope::Deposit(_)))
-                        .count() as u64;
-                    // The first deposit of every block is the L1-info transaction.
-                    (
-                        deposits.saturating_sub(1),
-                        b.transactions.len() as u64 - deposits,
-                    )
-                })
-            }) else {
+            let Ok(Some((_, b))) = l2.block_by_tag(BlockNumberOrTag::Number(n)).await else {
                 return;
             };
-            self.deposits += d;
-            self.user_txs += u;
+            let txs = &b.body.transactions;
+            let deposits = txs
+                .iter()
+                .filter(|t| matches!(t, OpTxEnvelope::Deposit(_)))
+                .count() as u64;
+            // The first deposit of every block is the L1-info transaction.
+            self.deposits += deposits.saturating_sub(1);
+            self.user_txs += (txs.len() as u64).saturating_sub(deposits);
             self.upto = n;
         }
     }
+}
+
+/// The external execution client `--l2.<node> URL --l2.<node>-jwt FILE` names, if any.
+fn external_l2(
+    args: &DevnetArgs,
+    node: &str,
+    url: &Option<reqwest::Url>,
+    jwt: &Option<PathBuf>,
+) -> Result<Option<ExternalL2>, DevnetError> {
+    let (Some(url), Some(jwt)) = (url, jwt) else {
+        return Ok(None);
+    };
+    if args.config.is_none() {
+        return Err(DevnetError::Setup(format!(
+            "--l2.{node} needs --config DIR: the external execution client must have been initialised from DIR/genesis.json (written by `keel devnet init DIR`)"
+        )));
+    }
+    let jwt = keel_engine::jwt::read_jwt_secret(jwt)
+        .map_err(|e| DevnetError::Setup(format!("--l2.{node}-jwt: {e}")))?;
+    Ok(Some(ExternalL2 {
+        url: url.clone(),
+        jwt,
+    }))
 }
 
 async fn shutdown_signal() {

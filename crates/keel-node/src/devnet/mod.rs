@@ -6,6 +6,9 @@
 //! Every component runs on one clock ([`TokioClock`]): the wall clock for users, tokio's
 //! paused clock in tests, where hundreds of blocks take a fraction of a second and a run
 //! replays exactly. Components talk in process; the HTTP servers exist for users only.
+//! Either node may drive an external execution client instead of its embedded engine
+//! ([`DevnetConfig::sequencer_l2`], [`external`]): then it and everything reading its chain
+//! talk to that client over the Engine API's HTTP + JWT.
 //!
 //! [`Devnet::run`] runs it all until shutdown; [`Devnet::start`] hands back a
 //! [`RunningDevnet`] whose controls (stop and start the batcher or the verifier, reorganise
@@ -13,6 +16,7 @@
 
 pub mod batcher;
 pub mod cli;
+pub mod external;
 pub mod forks;
 pub mod init;
 pub mod rpc;
@@ -36,7 +40,6 @@ use keel_devchain::{
         spec::L1Config,
     },
 };
-use keel_engine::client::EngineClient;
 use keel_protocol::{
     hardfork::HardforkTimes,
     rollup_config::{BlockId, RollupConfig},
@@ -50,9 +53,11 @@ use crate::{
         control::{NodeHandle, NodeStatus},
         sources::TokioClock,
     },
-    sources::{in_process::InProcessTransport, in_process_l1::InProcessL1, rpc::RpcL2},
+    sources::{in_process_l1::InProcessL1, rpc::RpcL2},
 };
 use batcher::{BatcherStats, DevBatcher};
+use external::{DevTransport, ExternalL2};
+use keel_engine::client::EngineClient;
 pub use running::RunningDevnet;
 
 /// The devnet's batch inbox (an address with no code, as on real chains).
@@ -90,6 +95,11 @@ pub struct DevnetConfig {
     pub max_l1_tx_size: usize,
     /// Frames a channel aims at (op-batcher `--target-num-frames`).
     pub target_num_frames: usize,
+    /// The sequencer's execution client if not the embedded one; it must have been
+    /// initialised from this chain's genesis (`keel devnet init`'s `genesis.json`).
+    pub sequencer_l2: Option<ExternalL2>,
+    /// The verifier's execution client if not the embedded one.
+    pub verifier_l2: Option<ExternalL2>,
 }
 
 impl Default for DevnetConfig {
@@ -106,6 +116,8 @@ impl Default for DevnetConfig {
             max_channel_duration: 1,
             max_l1_tx_size: keel_batcher::config::DEFAULT_MAX_L1_TX_SIZE,
             target_num_frames: 1,
+            sequencer_l2: None,
+            verifier_l2: None,
         }
     }
 }
@@ -147,14 +159,9 @@ fn setup<E: std::fmt::Display>(what: &'static str) -> impl FnOnce(E) -> DevnetEr
     move |e| DevnetError::Setup(format!("{what}: {e}"))
 }
 
-/// One driver over in-process parts.
-pub type DevDriver = Driver<
-    InProcessL1,
-    RpcL2<InProcessTransport>,
-    EngineClient<InProcessTransport>,
-    TokioClock,
-    NoHooks,
->;
+/// One driver over the in-process L1 and a node's execution client.
+pub type DevDriver =
+    Driver<InProcessL1, RpcL2<DevTransport>, EngineClient<DevTransport>, TokioClock, NoHooks>;
 
 /// A built devnet, not yet running.
 pub struct Devnet {
@@ -162,10 +169,15 @@ pub struct Devnet {
     pub rollup: Arc<RollupConfig>,
     /// The L1 chain.
     pub l1: SharedL1Chain,
-    /// The sequencer's L2 engine.
+    /// The sequencer's embedded L2 engine (built but idle when the sequencer drives an
+    /// external client: `sequencer_l2` is what it uses).
     pub sequencer_engine: InProcessEngine,
-    /// The verifier's L2 engine.
+    /// The verifier's embedded L2 engine (idle with an external client, as above).
     pub verifier_engine: InProcessEngine,
+    /// The sequencer's execution client: its embedded engine or an external one.
+    pub sequencer_l2: DevTransport,
+    /// The verifier's execution client.
+    pub verifier_l2: DevTransport,
     /// The clock everything runs on.
     pub clock: TokioClock,
     sequencer: DevDriver,
@@ -196,11 +208,11 @@ impl BatcherSetup {
     }
 }
 
-/// A sequencer or verifier driver over the in-process L1 and `engine`.
+/// A sequencer or verifier driver over the in-process L1 and the execution client `l2`.
 fn dev_driver(
     rollup: &Arc<RollupConfig>,
     l1: &SharedL1Chain,
-    engine: &InProcessEngine,
+    l2: &DevTransport,
     clock: TokioClock,
     sequencer: bool,
 ) -> DevDriver {
@@ -213,11 +225,8 @@ fn dev_driver(
     Driver::new(
         cfg,
         InProcessL1(Arc::clone(l1)),
-        RpcL2(EngineClient::with_transport(
-            InProcessTransport(engine.clone()),
-            forks,
-        )),
-        EngineClient::with_transport(InProcessTransport(engine.clone()), forks),
+        RpcL2(l2.client(forks)),
+        l2.client(forks),
         clock,
         NoHooks,
     )
@@ -312,8 +321,14 @@ impl Devnet {
         };
         let sequencer_engine = engine()?;
         let verifier_engine = engine()?;
-        let sequencer = dev_driver(&rollup, &l1, &sequencer_engine, clock, true);
-        let verifier = dev_driver(&rollup, &l1, &verifier_engine, clock, false);
+        let l2 = |external: &Option<ExternalL2>, embedded: &InProcessEngine| match external {
+            Some(x) => DevTransport::http(x, rollup.hardforks),
+            None => Ok(DevTransport::from(embedded)),
+        };
+        let sequencer_l2 = l2(&cfg.sequencer_l2, &sequencer_engine)?;
+        let verifier_l2 = l2(&cfg.verifier_l2, &verifier_engine)?;
+        let sequencer = dev_driver(&rollup, &l1, &sequencer_l2, clock, true);
+        let verifier = dev_driver(&rollup, &l1, &verifier_l2, clock, false);
 
         let batcher_config = BatcherConfig {
             data_availability: cfg.data_availability,
@@ -345,6 +360,8 @@ impl Devnet {
             l1,
             sequencer_engine,
             verifier_engine,
+            sequencer_l2,
+            verifier_l2,
             clock,
             sequencer,
             verifier,

@@ -6,24 +6,22 @@
 
 use std::{net::SocketAddr, sync::Arc};
 
-use keel_devchain::engine_server::InProcessEngine;
-use keel_engine::client::EngineClient;
 use keel_protocol::rollup_config::RollupConfig;
 use keel_rpc::{RpcServer, RpcServerConfig, RpcServerError};
 
-use crate::{
-    driver::control::NodeHandle, node::api::NodeApi, sources::in_process::InProcessTransport,
-};
+use super::external::DevTransport;
+use crate::{driver::control::NodeHandle, node::api::NodeApi};
 
-/// Serves the rollup-node RPC of the node behind `handle`, whose execution client is
-/// `engine`, on `addr` (port 0 picks a free port), with the admin namespace.
+/// Serves the rollup-node RPC of the node behind `handle`, whose execution client is `l2`
+/// (its embedded engine, `&InProcessEngine`, or a [`DevTransport`]), on `addr` (port 0
+/// picks a free port), with the admin namespace.
 pub async fn serve_rollup_rpc(
     rollup: &Arc<RollupConfig>,
     handle: NodeHandle,
-    engine: &InProcessEngine,
+    l2: impl Into<DevTransport>,
     addr: SocketAddr,
 ) -> Result<RpcServer, RpcServerError> {
-    let l2 = EngineClient::with_transport(InProcessTransport(engine.clone()), rollup.hardforks);
+    let l2 = l2.into().client(rollup.hardforks);
     let api = NodeApi::new(handle, Arc::new(l2), Arc::clone(rollup));
     let config = RpcServerConfig {
         addr,

@@ -18,12 +18,15 @@ use tokio::{sync::watch, task::JoinHandle};
 
 use super::{
     BatcherSetup, DevDriver, Devnet, DevnetStatus, batcher::BatcherStats, batcher::DevBatcher,
-    dev_driver,
+    dev_driver, external::DevTransport,
 };
-use crate::driver::{
-    DriverError,
-    control::NodeHandle,
-    sources::{Clock, TokioClock},
+use crate::{
+    driver::{
+        DriverError,
+        control::NodeHandle,
+        sources::{Clock, TokioClock},
+    },
+    sources::rpc::RpcL2,
 };
 
 /// Time between batcher rounds.
@@ -35,10 +38,14 @@ pub struct RunningDevnet {
     pub rollup: Arc<RollupConfig>,
     /// The L1 chain.
     pub l1: SharedL1Chain,
-    /// The sequencer's L2 engine.
+    /// The sequencer's embedded L2 engine (idle with an external client).
     pub sequencer_engine: InProcessEngine,
-    /// The verifier's L2 engine.
+    /// The verifier's embedded L2 engine (idle with an external client).
     pub verifier_engine: InProcessEngine,
+    /// The sequencer's execution client: its embedded engine or an external one.
+    pub sequencer_l2: DevTransport,
+    /// The verifier's execution client.
+    pub verifier_l2: DevTransport,
     /// The clock everything runs on.
     pub clock: TokioClock,
     sequencer: NodeTask,
@@ -72,6 +79,8 @@ impl Devnet {
             l1,
             sequencer_engine,
             verifier_engine,
+            sequencer_l2,
+            verifier_l2,
             clock,
             sequencer,
             verifier,
@@ -87,6 +96,8 @@ impl Devnet {
             l1,
             sequencer_engine,
             verifier_engine,
+            sequencer_l2,
+            verifier_l2,
             clock,
             verifier_handle: verifier.handle.clone(),
             sequencer,
@@ -140,7 +151,7 @@ impl RunningDevnet {
         let task = tokio::spawn(batcher_loop(
             batcher,
             Arc::clone(&self.l1),
-            self.sequencer_engine.clone(),
+            RpcL2(self.sequencer_l2.client(self.rollup.hardforks)),
             self.sequencer.handle.clone(),
             Arc::clone(&self.batcher_stats),
             stop_rx,
@@ -174,13 +185,7 @@ impl RunningDevnet {
         if self.verifier.is_some() {
             return;
         }
-        let driver = dev_driver(
-            &self.rollup,
-            &self.l1,
-            &self.verifier_engine,
-            self.clock,
-            false,
-        );
+        let driver = dev_driver(&self.rollup, &self.l1, &self.verifier_l2, self.clock, false);
         let task = NodeTask::spawn(driver);
         self.verifier_handle = task.handle.clone();
         self.verifier = Some(task);
@@ -262,7 +267,7 @@ struct BatcherTask {
 async fn batcher_loop(
     mut batcher: DevBatcher,
     l1: SharedL1Chain,
-    engine: InProcessEngine,
+    l2: RpcL2<DevTransport>,
     sequencer: NodeHandle,
     stats: Arc<Mutex<BatcherStats>>,
     mut stop: watch::Receiver<bool>,
@@ -271,7 +276,7 @@ async fn batcher_loop(
         let seq = sequencer.status();
         let safe = seq.heads.safe.id();
         if let Err(e) = batcher
-            .step(&l1, &engine, safe, seq.heads.unsafe_head.number)
+            .step(&l1, &l2, safe, seq.heads.unsafe_head.number)
             .await
         {
             tracing::warn!(error = %e, "batcher step failed");

@@ -1,10 +1,19 @@
-//! Helpers shared by the tests that run `keel node` as a process: reading its log lines,
-//! starting it, and calling its JSON-RPC.
+//! Helpers shared by the tests that run `keel node` or `keel devnet` as a process: reading
+//! its log lines, starting it, calling its JSON-RPC, and the execution client an operator
+//! would start from `keel devnet init`'s files.
 #![allow(dead_code)]
 
-use std::{process::Stdio, time::Duration};
+use std::{path::Path, process::Stdio, time::Duration};
 
 use alloy_primitives::B256;
+use alloy_rpc_types_engine::JwtSecret;
+use keel_devchain::{
+    chain::{Chain, ChainConfig},
+    engine_server::EngineServer,
+    genesis::DevGenesis,
+    geth_genesis,
+};
+use keel_protocol::rollup_config::RollupConfig;
 use serde_json::{Value, json};
 use tokio::{
     io::{AsyncBufReadExt, BufReader},
@@ -129,4 +138,50 @@ pub(crate) async fn wait_for_head(url: &str, which: &str, number: u64, secs: u64
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// `keel devnet` options putting every server it starts on a free loopback port.
+pub(crate) const DEVNET_ANY_PORTS: [&str; 12] = [
+    "--l1.addr",
+    "127.0.0.1:0",
+    "--l1.beacon.addr",
+    "127.0.0.1:0",
+    "--l2.addr",
+    "127.0.0.1:0",
+    "--verifier.l2.addr",
+    "127.0.0.1:0",
+    "--rollup.addr",
+    "127.0.0.1:0",
+    "--verifier.rollup.addr",
+    "127.0.0.1:0",
+];
+
+/// The secret of a `jwt.hex` file.
+pub(crate) fn read_jwt(path: &Path) -> JwtSecret {
+    JwtSecret::from_hex(std::fs::read_to_string(path).unwrap().trim()).unwrap()
+}
+
+/// An execution client as an operator sets one up for a Keel devnet: a keel-devchain Engine
+/// API server (HTTP + JWT `secret`, free loopback port) whose chain starts from
+/// `dir/genesis.json` (geth format, as op-geth after `op-geth init`) with the rules of
+/// `dir/rollup.json` — both as `keel devnet init dir` wrote them. Checks that the genesis
+/// block it builds is the one the rollup config names.
+pub(crate) async fn engine_from_init_dir(dir: &Path, secret: JwtSecret) -> EngineServer {
+    let rollup = RollupConfig::from_json(&std::fs::read(dir.join("rollup.json")).unwrap()).unwrap();
+    let geth = geth_genesis::parse(&std::fs::read(dir.join("genesis.json")).unwrap()).unwrap();
+    let header = geth_genesis::genesis_header(&geth, &rollup.hardforks).unwrap();
+    assert_eq!(header.hash_slow(), rollup.genesis.l2.hash);
+    let mut state = geth_genesis::state_from_alloc(&geth.alloc);
+    state.push_block_hash(0, header.hash_slow());
+    let genesis = DevGenesis {
+        state,
+        header: alloy_consensus::Sealed::new(header),
+    };
+    EngineServer::start(
+        "127.0.0.1:0".parse().unwrap(),
+        secret,
+        Chain::new(rollup, genesis, ChainConfig::default()),
+    )
+    .await
+    .unwrap()
 }
