@@ -106,6 +106,9 @@ pub fn call(
         .with_chain_id(cfg.l2_chain_id)
         .with_spec_and_mainnet_gas_params(spec_by_timestamp_after_bedrock(forks, ts));
     cfg_env.disable_nonce_check = true;
+    // As geth's eth_call / eth_estimateGas: a call may come "from" a contract (a wallet
+    // simulating a Safe, say); EIP-3607 only binds signed transactions.
+    cfg_env.disable_eip3607 = true;
     let env = EvmEnv::new(
         cfg_env,
         BlockEnv {
@@ -199,5 +202,44 @@ fn tx_error_message(e: &OpTransactionError) -> String {
             "max fee per gas less than block base fee".into()
         }
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloy_rpc_types_eth::TransactionRequest;
+    use keel_protocol::{
+        hardfork::{Hardfork, HardforkTimes},
+        rollup_config::RollupConfig,
+    };
+
+    use super::*;
+    use crate::{
+        chain::{Chain, ChainConfig},
+        genesis::{DevGenesisConfig, L1_BLOCK, build_genesis, dev_accounts},
+    };
+
+    #[test]
+    fn a_call_may_come_from_a_contract_address() {
+        let mut cfg = RollupConfig {
+            l2_chain_id: 901,
+            hardforks: HardforkTimes::all_through(Hardfork::Jovian),
+            ..RollupConfig::default()
+        };
+        cfg.genesis.l2_time = 1_700_000_000;
+        cfg.genesis.system_config.gas_limit = 30_000_000;
+        cfg.genesis.system_config.set_eip1559_params(250, 6);
+        let genesis = build_genesis(&DevGenesisConfig::from_rollup_config(&cfg)).unwrap();
+        let head = genesis.header.hash();
+        let chain = Chain::new(cfg, genesis, ChainConfig::default());
+        assert!(!chain.state_at(&head).unwrap().code(&L1_BLOCK).is_empty());
+        let request = TransactionRequest::default()
+            .from(L1_BLOCK)
+            .to(dev_accounts().unwrap()[0]);
+        let out = call(&chain, &head, &request, 100_000).unwrap();
+        assert!(
+            matches!(out, CallOutcome::Success { .. }),
+            "call from a contract: {out:?}"
+        );
     }
 }

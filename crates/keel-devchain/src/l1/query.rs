@@ -100,6 +100,9 @@ impl L1Chain {
             .with_spec_and_mainnet_gas_params(L1_SPEC_ID)
             .with_max_blobs_per_tx(L1_BLOB_PARAMS.max_blobs_per_tx);
         cfg.disable_nonce_check = true;
+        // As geth's eth_call / eth_estimateGas: a call may come "from" a contract (a wallet
+        // simulating a Safe, say); EIP-3607 only binds signed transactions.
+        cfg.disable_eip3607 = true;
         // geth's `eth_call` skips the base-fee check when no fee is given; revm's switch for
         // that is behind a feature, so the call's block gets a zero base fee instead.
         let priced = request.gas_price.is_some() || request.max_fee_per_gas.is_some();
