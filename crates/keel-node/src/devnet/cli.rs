@@ -242,23 +242,25 @@ pub async fn run(args: DevnetArgs) -> Result<(String, bool), DevnetError> {
             "keel devnet: L1 chain {}, L2 chain {}",
             cfg.l1_chain_id, cfg.l2_chain_id
         );
-        eprintln!("  L1 RPC            {}", l1_rpc.url());
-        eprintln!("  L1 beacon API     {}", beacon.url());
-        eprintln!(
-            "  L2 RPC (sequencer) {}",
-            l2_url(&seq_rpc, &cfg.sequencer_l2)
-        );
-        eprintln!(
-            "  L2 RPC (verifier)  {}",
-            l2_url(&ver_rpc, &cfg.verifier_l2)
-        );
-        eprintln!("  rollup RPC (sequencer) {}", seq_rollup_rpc.url());
-        eprintln!("  rollup RPC (verifier)  {}", ver_rollup_rpc.url());
-        eprintln!(
-            "  deposit portal    {}   system config {}",
-            keel_devchain::l1::contracts::DEPOSIT_PORTAL,
-            keel_devchain::l1::contracts::SYSTEM_CONFIG
-        );
+        let lines = [
+            ("L1 RPC", l1_rpc.url()),
+            ("L1 beacon API", beacon.url()),
+            ("L2 RPC (sequencer)", l2_url(&seq_rpc, &cfg.sequencer_l2)),
+            ("L2 RPC (verifier)", l2_url(&ver_rpc, &cfg.verifier_l2)),
+            ("rollup RPC (sequencer)", seq_rollup_rpc.url()),
+            ("rollup RPC (verifier)", ver_rollup_rpc.url()),
+            (
+                "deposit portal",
+                keel_devchain::l1::contracts::DEPOSIT_PORTAL.to_string(),
+            ),
+            (
+                "system config",
+                keel_devchain::l1::contracts::SYSTEM_CONFIG.to_string(),
+            ),
+        ];
+        for (what, value) in lines {
+            eprintln!("  {what:<24}{value}");
+        }
         eprintln!("  funded dev accounts (L1 and L2):");
         let accounts = dev_accounts().map_err(|e| DevnetError::Setup(e.to_string()))?;
         for (a, k) in accounts.iter().zip(DEV_PRIVATE_KEYS.iter()) {
