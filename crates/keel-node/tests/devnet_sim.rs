@@ -18,7 +18,7 @@ use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use keel_batcher::DataAvailability;
 use keel_devchain::{
-    genesis::DEV_PRIVATE_KEYS,
+    genesis::{DEV_PRIVATE_KEYS, L2_TO_L1_MESSAGE_PASSER, artifacts::IL2ToL1MessagePasser},
     l1::contracts::{DEPOSIT_PORTAL, IDepositPortal},
 };
 use keel_node::devnet::{Devnet, DevnetConfig, DevnetStatus};
@@ -49,17 +49,29 @@ async fn check_same_chain(
 }
 
 fn deposit_tx(chain_id: u64, value: u128) -> Vec<u8> {
+    deposit_call(chain_id, 0, RECIPIENT, value, Default::default())
+}
+
+/// A portal deposit from dev account 3 (its `nonce`-th L1 transaction) to `to` on L2,
+/// carrying `value` and calling it with `data`.
+fn deposit_call(
+    chain_id: u64,
+    nonce: u64,
+    to: Address,
+    value: u128,
+    data: alloy_primitives::Bytes,
+) -> Vec<u8> {
     let signer = PrivateKeySigner::from_bytes(&DEV_PRIVATE_KEYS[3]).unwrap();
     let call = IDepositPortal::depositTransactionCall {
-        _to: RECIPIENT,
+        _to: to,
         _value: U256::from(value),
-        _gasLimit: 100_000,
+        _gasLimit: 200_000,
         _isCreation: false,
-        _data: Default::default(),
+        _data: data,
     };
     let tx = TxEip1559 {
         chain_id,
-        nonce: 0,
+        nonce,
         gas_limit: 300_000,
         max_fee_per_gas: 100_000_000_000,
         max_priority_fee_per_gas: 1_000_000_000,
@@ -78,12 +90,27 @@ async fn devnet_with(da: DataAvailability) {
         ..DevnetConfig::default()
     };
     let devnet = Devnet::new(&cfg, START_MS).unwrap();
-    // A deposit waiting in the L1 pool from the start: mined in L1 block 1.
-    devnet
-        .l1
-        .write()
-        .send_raw_transaction(&deposit_tx(cfg.l1_chain_id, 3_000_000_000_000_000_000))
-        .unwrap();
+    // A deposit waiting in the L1 pool from the start: mined in L1 block 1. And a deposit
+    // with calldata: it calls the L2ToL1MessagePasser on L2 to start a withdrawal of its
+    // value, so a contract's state on L2 changes because of an L1 transaction.
+    let withdraw = IL2ToL1MessagePasser::initiateWithdrawalCall {
+        _target: RECIPIENT,
+        _gasLimit: U256::from(50_000u64),
+        _data: vec![0xbe, 0xef].into(),
+    }
+    .abi_encode();
+    for tx in [
+        deposit_tx(cfg.l1_chain_id, 3_000_000_000_000_000_000),
+        deposit_call(
+            cfg.l1_chain_id,
+            1,
+            L2_TO_L1_MESSAGE_PASSER,
+            1_000_000_000_000_000_000,
+            withdraw.into(),
+        ),
+    ] {
+        devnet.l1.write().send_raw_transaction(&tx).unwrap();
+    }
     let seq = devnet.sequencer_engine.clone();
     let ver = devnet.verifier_engine.clone();
     let status = run_for(devnet, 180).await;
@@ -111,6 +138,19 @@ async fn devnet_with(da: DataAvailability) {
         ver.with_chain(|c| c.state_at(&ver_hash).unwrap().balance(&RECIPIENT)),
         want
     );
+    // The calldata deposit ran initiateWithdrawal on both: the passer holds its value and
+    // counted one message (msgNonce, slot 1).
+    for engine in [&seq, &ver] {
+        let (balance, nonce) = engine.with_chain(|c| {
+            let state = c.state_at(&ver_hash).unwrap();
+            (
+                state.balance(&L2_TO_L1_MESSAGE_PASSER),
+                state.storage(&L2_TO_L1_MESSAGE_PASSER, U256::from(1u8)),
+            )
+        });
+        assert_eq!(balance, U256::from(1_000_000_000_000_000_000u128));
+        assert_eq!(nonce, U256::from(1u8));
+    }
     // L1 finality reaches L2.
     assert!(
         status.verifier.heads.finalized.number > 0,
