@@ -16,9 +16,11 @@
 
 pub mod batcher;
 pub mod cli;
+pub mod datadir;
 pub mod external;
 pub mod forks;
 pub mod init;
+pub mod record;
 pub mod rpc;
 pub mod running;
 
