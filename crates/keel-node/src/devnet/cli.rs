@@ -196,6 +196,13 @@ pub async fn run(args: DevnetArgs) -> Result<(String, bool), DevnetError> {
     let forks = devnet.rollup.hardforks;
     let seq_l2 = devnet.sequencer_l2.client(forks);
     let ver_l2 = devnet.verifier_l2.client(forks);
+    // Where this run's sequencer starts: 0 on a new chain, the replayed head with --datadir.
+    let start_unsafe = seq_l2
+        .block_by_tag(BlockNumberOrTag::Latest)
+        .await
+        .ok()
+        .flatten()
+        .map_or(0, |(_, b)| b.header.number);
     for (node, external, l2) in [
         ("sequencer", &cfg.sequencer_l2, &seq_l2),
         ("verifier", &cfg.verifier_l2, &ver_l2),
@@ -351,6 +358,7 @@ pub async fn run(args: DevnetArgs) -> Result<(String, bool), DevnetError> {
                 "sequenced_blocks": s.sequencer.sequenced_blocks,
                 "l2_genesis_hash": genesis_hash,
                 "sealed_on_time": s.sequencer.sealed_on_time,
+                "start_unsafe_number": start_unsafe,
             });
             Ok((line.to_string(), ver.is_some() && ver == seq))
         }
