@@ -90,6 +90,9 @@ pub enum DatadirError {
         /// The limit.
         max: u64,
     },
+    /// Another process has the log open.
+    #[error("{0} is in use by another keel devnet")]
+    InUse(PathBuf),
     /// Something the log cannot express happened (an L1 reorg), or a block to record is
     /// incomplete (its blob sidecars were pruned).
     #[error("cannot record: {0}")]
@@ -193,18 +196,25 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<(Vec<Record>, usize), DatadirE
 impl Log {
     /// Opens (creating) the log at `path` and reads its records; a torn last line is dropped
     /// and cut off the file so appends start on a fresh line.
+    ///
+    /// The file stays locked (an OS lock, gone with the process) while the log is open: two
+    /// devnets appending to one log would interleave two chains.
     pub fn open(path: &Path) -> Result<(Self, Vec<Record>), DatadirError> {
-        let bytes = match std::fs::read(path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => return Err(io(path)(e)),
-        };
-        let (records, good) = parse(&bytes, path)?;
         let file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
+            .read(true)
             .open(path)
             .map_err(io(path))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(DatadirError::InUse(path.to_owned()));
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(io(path)(e)),
+        }
+        let bytes = std::fs::read(path).map_err(io(path))?;
+        let (records, good) = parse(&bytes, path)?;
         if good < bytes.len() {
             file.set_len(good as u64).map_err(io(path))?;
         }
@@ -424,6 +434,16 @@ mod tests {
         drop(log);
         let (_, records) = Log::open(&path).unwrap();
         assert_eq!(records, vec![fc(1), fc(2)]);
+    }
+
+    #[test]
+    fn an_open_log_is_locked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(LOG_FILE);
+        let (log, _) = Log::open(&path).unwrap();
+        assert!(matches!(Log::open(&path), Err(DatadirError::InUse(_))));
+        drop(log);
+        Log::open(&path).unwrap();
     }
 
     #[test]
