@@ -14,7 +14,7 @@ use op_alloy_consensus::OpTxEnvelope;
 use keel_protocol::hardfork::Hardfork;
 
 use super::{
-    Devnet, DevnetConfig, DevnetError, DevnetStatus,
+    Devnet, DevnetConfig, DevnetError, DevnetStatus, datadir,
     external::{self, DevTransport, ExternalL2},
     forks::{fork_offsets, parse_last_fork},
     init,
@@ -30,8 +30,14 @@ pub struct DevnetArgs {
     pub command: Option<DevnetCommand>,
     /// Run the chain defined by `DIR/devnet.json` (from `keel devnet init DIR`) instead of
     /// a new one; its chain options replace the ones given here.
-    #[arg(long = "config")]
+    #[arg(long = "config", conflicts_with = "datadir")]
     pub config: Option<std::path::PathBuf>,
+    /// Keep the chains in DIR so they survive a restart: an empty or missing DIR gets the
+    /// chain files of `keel devnet init` (genesis now, the chain options given); later runs
+    /// load its `devnet.json` (its chain options win), replay its `chain.jsonl` and go on.
+    /// Embedded engines only.
+    #[arg(long = "datadir", value_name = "DIR")]
+    pub datadir: Option<std::path::PathBuf>,
     /// Seconds between L1 blocks.
     #[arg(long = "l1.block-time", default_value_t = 2, global = true)]
     pub l1_block_time: u64,
@@ -162,15 +168,41 @@ pub async fn run(args: DevnetArgs) -> Result<(String, bool), DevnetError> {
             )));
         }
     }
+    let mut datadir = None;
+    if let Some(dir) = &args.datadir {
+        if args.sequencer_l2.is_some() || args.verifier_l2.is_some() {
+            return Err(DevnetError::Setup(
+                "--datadir keeps only the embedded engines' chains: an external execution client keeps its own, which the devnet cannot replay or check; use --config DIR with --l2.sequencer / --l2.verifier".into(),
+            ));
+        }
+        let (loaded, opened) = datadir::open(dir, &cfg, now_ms)?;
+        cfg = loaded;
+        datadir = Some(opened);
+    }
     cfg.sequencer_l2 = external_l2(&args, "sequencer", &args.sequencer_l2, &args.sequencer_jwt)?;
     cfg.verifier_l2 = external_l2(&args, "verifier", &args.verifier_l2, &args.verifier_jwt)?;
     let devnet = Devnet::new(&cfg, now_ms)?;
-    if let Some(dir) = &args.config {
+    if let Some(dir) = args.config.as_ref().or(args.datadir.as_ref()) {
         init::check_rollup(dir, &devnet.rollup)?;
     }
+    let recorder = match datadir {
+        Some(d) => Some(
+            d.restore(&devnet)
+                .await
+                .map_err(|e| DevnetError::Setup(format!("--datadir: {e}")))?,
+        ),
+        None => None,
+    };
     let forks = devnet.rollup.hardforks;
     let seq_l2 = devnet.sequencer_l2.client(forks);
     let ver_l2 = devnet.verifier_l2.client(forks);
+    // Where this run's sequencer starts: 0 on a new chain, the replayed head with --datadir.
+    let start_unsafe = seq_l2
+        .block_by_tag(BlockNumberOrTag::Latest)
+        .await
+        .ok()
+        .flatten()
+        .map_or(0, |(_, b)| b.header.number);
     for (node, external, l2) in [
         ("sequencer", &cfg.sequencer_l2, &seq_l2),
         ("verifier", &cfg.verifier_l2, &ver_l2),
@@ -269,6 +301,7 @@ pub async fn run(args: DevnetArgs) -> Result<(String, bool), DevnetError> {
     }
     let (status_tx, mut status_rx) = tokio::sync::watch::channel(DevnetStatus::default());
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    let recorder = recorder.map(datadir::Recorder::spawn);
     let runner = tokio::spawn(devnet.run(
         async move {
             let _ = stop_rx.wait_for(|s| *s).await;
@@ -305,6 +338,11 @@ pub async fn run(args: DevnetArgs) -> Result<(String, bool), DevnetError> {
     };
     let _ = stop_tx.send(true);
     let _ = runner.await;
+    if let Some(r) = recorder {
+        r.finish()
+            .await
+            .map_err(|e| DevnetError::Setup(format!("--datadir: {e}")))?;
+    }
     seq_rollup_rpc.stop().await;
     ver_rollup_rpc.stop().await;
     match (args.until_safe, outcome) {
@@ -322,6 +360,7 @@ pub async fn run(args: DevnetArgs) -> Result<(String, bool), DevnetError> {
                 "sequenced_blocks": s.sequencer.sequenced_blocks,
                 "l2_genesis_hash": genesis_hash,
                 "sealed_on_time": s.sequencer.sealed_on_time,
+                "start_unsafe_number": start_unsafe,
             });
             Ok((line.to_string(), ver.is_some() && ver == seq))
         }

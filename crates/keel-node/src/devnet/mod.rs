@@ -8,7 +8,9 @@
 //! replays exactly. Components talk in process; the HTTP servers exist for users only.
 //! Either node may drive an external execution client instead of its embedded engine
 //! ([`DevnetConfig::sequencer_l2`], [`external`]): then it and everything reading its chain
-//! talk to that client over the Engine API's HTTP + JWT.
+//! talk to that client over the Engine API's HTTP + JWT. The chains live in memory unless
+//! the devnet runs on a data dir ([`datadir`]), which records them and rebuilds them at the
+//! next start.
 //!
 //! [`Devnet::run`] runs it all until shutdown; [`Devnet::start`] hands back a
 //! [`RunningDevnet`] whose controls (stop and start the batcher or the verifier, reorganise
@@ -16,9 +18,11 @@
 
 pub mod batcher;
 pub mod cli;
+pub mod datadir;
 pub mod external;
 pub mod forks;
 pub mod init;
+pub mod record;
 pub mod rpc;
 pub mod running;
 
