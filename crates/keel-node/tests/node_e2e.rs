@@ -360,6 +360,17 @@ async fn run(anvil_bin: &Path) {
         scrape.contains("op_node_default_sequencer_sealing_seconds_count"),
         "{scrape}"
     );
+    // Every sealed block's build-to-seal time against the block time, and the engine
+    // calls by method.
+    assert!(
+        scrape.contains("op_node_default_sequencer_building_diff_seconds_count"),
+        "{scrape}"
+    );
+    assert!(
+        scrape
+            .contains("op_node_default_rpc_client_requests_total{method=\"engine_getPayloadV4\"}"),
+        "{scrape}"
+    );
 
     // optimism_outputAtBlock: the state root of the engine's block and the message
     // passer's storage root through the engine's eth_getProof, hashed as the spec's v0

@@ -89,6 +89,11 @@ pub trait DriverHooks: Send {
     fn sequenced(&mut self, block: L2BlockRef, seal: Duration, txs: usize) {
         let _ = (block, seal, txs);
     }
+    /// The sequencer's block took `seconds` more than the block time from the start of its
+    /// build to its seal (negative: less).
+    fn sequencer_building_diff(&mut self, seconds: f64) {
+        let _ = seconds;
+    }
     /// The sequencer's engine call failed (it retries or resets).
     fn sequencing_error(&mut self) {}
     /// One derivation step came to `outcome`: `attributes`, `need_l1`, `need_blobs`,
@@ -155,6 +160,8 @@ pub struct Driver<L1, L2, E, C, H = NoHooks> {
     engine_retry_at_ms: Option<u64>,
     /// A seal is inserting the sequencer's own block.
     sealing: bool,
+    /// When the engine started building the block being sequenced.
+    build_started_ms: Option<u64>,
     /// The unsafe head moved and the sequencer has not heard of it yet.
     unsafe_head_untold: bool,
     /// The last L1 block fetched for derivation, for its blob indices.
@@ -224,6 +231,7 @@ where
             reset_due: true,
             engine_retry_at_ms: None,
             sealing: false,
+            build_started_ms: None,
             unsafe_head_untold: false,
             last_l1_input: None,
         }

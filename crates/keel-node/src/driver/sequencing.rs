@@ -110,6 +110,7 @@ where
                     let event = match result {
                         Ok(fcu) => match (fcu.payload_status.status, fcu.payload_id) {
                             (PayloadStatusEnum::Valid, Some(payload_id)) => {
+                                self.build_started_ms = Some(self.clock.now_ms());
                                 SequencerEvent::BuildStarted { payload_id }
                             }
                             (PayloadStatusEnum::Invalid { validation_error }, _) => {
@@ -161,6 +162,16 @@ where
                                     let took = self.clock.now_ms().saturating_sub(started);
                                     let seal_duration = std::time::Duration::from_millis(took);
                                     self.hooks.sequenced(head, seal_duration, txs);
+                                    // op-node's building diff: from the build's start to the
+                                    // sealed block, minus the block time (negative: early).
+                                    if let Some(started) = self.build_started_ms.take() {
+                                        let built_ms = self.clock.now_ms().saturating_sub(started);
+                                        let block_ms =
+                                            self.cfg.rollup.block_time.saturating_mul(1000);
+                                        #[allow(clippy::cast_precision_loss)]
+                                        let diff = (built_ms as f64 - block_ms as f64) / 1000.0;
+                                        self.hooks.sequencer_building_diff(diff);
+                                    }
                                     let on_time = u64::from(
                                         self.clock.now_ms() <= head.timestamp.saturating_mul(1000),
                                     );

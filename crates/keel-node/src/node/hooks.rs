@@ -144,6 +144,12 @@ impl DriverHooks for NodeHooks {
         }
     }
 
+    fn sequencer_building_diff(&mut self, seconds: f64) {
+        if let Some(m) = &self.metrics {
+            m.observe_sequencer_building_diff(seconds);
+        }
+    }
+
     fn sequencing_error(&mut self) {
         if let Some(m) = &self.metrics {
             m.record_sequencing_error();
@@ -274,6 +280,7 @@ mod tests {
         s.heads.safe = l2(30, 15);
         hooks.status(&s);
         hooks.sequenced(l2(42, 19), Duration::from_millis(30), 3);
+        hooks.sequencer_building_diff(-0.5);
         hooks.derivation_step("idle");
         hooks.derived_batches(0, 2);
         hooks.derivation_error();
@@ -284,6 +291,7 @@ mod tests {
             "op_node_default_refs_number{layer=\"l1_origin\",type=\"l2_unsafe\"} 19",
             "op_node_default_refs_number{layer=\"l2\",type=\"l2_safe\"} 30",
             "op_node_default_sequencer_sealing_seconds_count 1",
+            "op_node_default_sequencer_building_diff_total 1",
             "op_node_default_derivation_idle 1",
             "op_node_default_derived_batches_total{type=\"span\"} 2",
             "keel_pipeline_steps_total{outcome=\"idle\"} 1",
