@@ -16,20 +16,7 @@ use e2e::DEVNET_ANY_PORTS as ANY_PORTS;
 
 #[test]
 fn until_safe_prints_one_json_line_and_the_chains_agree() {
-    let out = Command::new(env!("CARGO_BIN_EXE_keel"))
-        .args(["devnet", "--until-safe", "3", "--timeout", "60"])
-        .args(ANY_PORTS)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(lines.len(), 1, "{stdout}");
-    let v: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+    let v = e2e::devnet_json(&["--until-safe", "3", "--timeout", "60"]);
     assert_eq!(v["safe_number"], 3);
     assert_eq!(v["safe_hash"], v["sequencer_hash_at_safe"]);
     assert_eq!(v["safe_hash"].as_str().unwrap().len(), 66);
@@ -104,21 +91,14 @@ fn init_writes_the_chain_files_and_config_runs_that_chain() {
     assert!(geth["alloc"].as_object().unwrap().len() > 10);
 
     // `--config DIR` runs that very chain (its L2 genesis) with the 1 s blocks of init.
-    let out = Command::new(env!("CARGO_BIN_EXE_keel"))
-        .arg("devnet")
-        .arg("--config")
-        .arg(dir.path())
-        .args(["--until-safe", "2", "--timeout", "60"])
-        .args(ANY_PORTS)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    let v = e2e::devnet_json(&[
+        std::ffi::OsStr::new("--config"),
+        dir.path().as_os_str(),
+        "--until-safe".as_ref(),
+        "2".as_ref(),
+        "--timeout".as_ref(),
+        "60".as_ref(),
+    ]);
     assert_eq!(v["l2_genesis_hash"], genesis_hash.as_str());
     assert_eq!(v["safe_hash"], v["sequencer_hash_at_safe"]);
 

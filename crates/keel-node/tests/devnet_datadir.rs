@@ -254,26 +254,9 @@ fn keel_devnet_datadir_continues_the_chain_across_runs() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("chain");
     let run = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_keel"))
-            .args([
-                "devnet",
-                "--datadir",
-                data.to_str().unwrap(),
-                "--timeout",
-                "120",
-            ])
-            .args(args)
-            .args(e2e::DEVNET_ANY_PORTS)
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8(out.stdout).unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
-        v
+        let mut all = vec!["--datadir", data.to_str().unwrap(), "--timeout", "120"];
+        all.extend_from_slice(args);
+        e2e::devnet_json(&all)
     };
     let first = run(&[
         "--until-safe",

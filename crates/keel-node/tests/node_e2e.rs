@@ -20,7 +20,7 @@ use std::{
     time::Duration,
 };
 
-use e2e::{call, head, start_node, wait_for_head, watch_lines};
+use e2e::{NodeFlags, call, head, start_node, wait_for_head, watch_lines};
 
 use alloy_primitives::{Address, B256, address};
 use alloy_rpc_types_engine::JwtSecret;
@@ -199,35 +199,16 @@ async fn run(anvil_bin: &Path) {
     let jwt_path = dir.path().join("jwt.hex");
     std::fs::write(&jwt_path, format!("{SECRET}\n")).unwrap();
     let args = |admin: bool| {
-        let mut a: Vec<String> = [
-            "--l1",
-            &l1_url,
-            "--l2",
-            &engine.url(),
-            "--l2.jwt-secret",
-            jwt_path.to_str().unwrap(),
-            "--rollup.config",
-            rollup_path.to_str().unwrap(),
-            "--sequencer.enabled",
-            "--sequencer.l1-confs",
-            "0",
-            "--l1.http-poll-interval",
-            "500ms",
-            "--rpc.port",
-            "0",
-            "--metrics.enabled",
-            "--metrics.addr",
-            "127.0.0.1",
-            "--metrics.port",
-            "0",
-            "--safedb.path",
-            dir.path().join("safedb").to_str().unwrap(),
-            "--log.format",
-            "json",
-        ]
-        .iter()
-        .map(|s| (*s).to_owned())
-        .collect();
+        let mut a = NodeFlags {
+            l1: &l1_url,
+            beacon: None,
+            l2: &engine.url(),
+            jwt: &jwt_path,
+            rollup: &rollup_path,
+            dir: dir.path(),
+            poll: "500ms",
+        }
+        .args(&["--sequencer.enabled", "--sequencer.l1-confs", "0"]);
         if admin {
             a.push("--rpc.enable-admin".into());
         }

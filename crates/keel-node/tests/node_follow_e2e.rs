@@ -21,7 +21,9 @@ mod e2e;
 use std::time::Duration;
 
 use alloy_primitives::B256;
-use e2e::{Node, call, engine_from_init_dir, metric, read_jwt, start_node, wait_for_head};
+use e2e::{
+    Node, NodeFlags, call, engine_from_init_dir, metric, read_jwt, start_node, wait_for_head,
+};
 use keel_batcher::DataAvailability;
 use keel_devchain::engine_server::{EngineServer, InProcessEngine};
 use keel_node::{
@@ -115,36 +117,16 @@ async fn run() {
     let jwt_path = dir.path().join("jwt.hex");
     let engine = engine_from_init_dir(dir.path(), read_jwt(&jwt_path)).await;
 
-    let args: Vec<String> = [
-        "--l1",
-        &l1_rpc.url(),
-        "--l1.beacon",
-        &beacon.url(),
-        "--l2",
-        &engine.url(),
-        "--l2.jwt-secret",
-        jwt_path.to_str().unwrap(),
-        "--rollup.config",
-        rollup_path.to_str().unwrap(),
-        "--verifier.l1-confs",
-        "0",
-        "--l1.http-poll-interval",
-        "250ms",
-        "--rpc.port",
-        "0",
-        "--metrics.enabled",
-        "--metrics.addr",
-        "127.0.0.1",
-        "--metrics.port",
-        "0",
-        "--safedb.path",
-        dir.path().join("safedb").to_str().unwrap(),
-        "--log.format",
-        "json",
-    ]
-    .iter()
-    .map(|s| (*s).to_owned())
-    .collect();
+    let args = NodeFlags {
+        l1: &l1_rpc.url(),
+        beacon: Some(&beacon.url()),
+        l2: &engine.url(),
+        jwt: &jwt_path,
+        rollup: &rollup_path,
+        dir: dir.path(),
+        poll: "250ms",
+    }
+    .args(&["--verifier.l1-confs", "0"]);
 
     // 1. The node derives safe blocks from L1 alone, and they are the sequencer's.
     let mut node: Node = start_node(&args).await;

@@ -185,3 +185,69 @@ pub(crate) async fn engine_from_init_dir(dir: &Path, secret: JwtSecret) -> Engin
     .await
     .unwrap()
 }
+
+/// `keel node`'s flags for a test node: L1 (and beacon), the engine with its JWT file, the
+/// rollup config, L1 polled every `poll`, RPC and metrics on free loopback ports, a safe-db
+/// in `dir`, JSON logs; then `extra`.
+pub(crate) struct NodeFlags<'a> {
+    pub l1: &'a str,
+    pub beacon: Option<&'a str>,
+    pub l2: &'a str,
+    pub jwt: &'a Path,
+    pub rollup: &'a Path,
+    pub dir: &'a Path,
+    pub poll: &'a str,
+}
+
+impl NodeFlags<'_> {
+    pub(crate) fn args(&self, extra: &[&str]) -> Vec<String> {
+        let path = |p: &Path| p.to_str().unwrap().to_owned();
+        let mut a: Vec<String> = vec!["--l1".into(), self.l1.into()];
+        if let Some(b) = self.beacon {
+            a.extend(["--l1.beacon".into(), b.into()]);
+        }
+        a.extend([
+            "--l2".into(),
+            self.l2.into(),
+            "--l2.jwt-secret".into(),
+            path(self.jwt),
+            "--rollup.config".into(),
+            path(self.rollup),
+            "--l1.http-poll-interval".into(),
+            self.poll.into(),
+            "--rpc.port".into(),
+            "0".into(),
+            "--metrics.enabled".into(),
+            "--metrics.addr".into(),
+            "127.0.0.1".into(),
+            "--metrics.port".into(),
+            "0".into(),
+            "--safedb.path".into(),
+            path(&self.dir.join("safedb")),
+            "--log.format".into(),
+            "json".into(),
+        ]);
+        a.extend(extra.iter().map(|s| (*s).to_owned()));
+        a
+    }
+}
+
+/// Runs `keel devnet ARGS` with every port on 127.0.0.1:0 to its end, asserts it exited 0
+/// having printed one JSON line, and returns that line.
+pub(crate) fn devnet_json<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Value {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_keel"))
+        .arg("devnet")
+        .args(args)
+        .args(DEVNET_ANY_PORTS)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "{stdout}");
+    serde_json::from_str(lines[0]).unwrap()
+}
