@@ -197,18 +197,9 @@ fn message_passer_storage_hash_is_the_withdrawals_root() {
     let genesis = build_genesis(&DevGenesisConfig {
         chain_id: 901,
         timestamp: 1_700_000_000,
-        hardforks: keel_protocol::hardfork::HardforkTimes {
-            regolith_time: Some(0),
-            canyon_time: Some(0),
-            delta_time: Some(0),
-            ecotone_time: Some(0),
-            fjord_time: Some(0),
-            granite_time: Some(0),
-            holocene_time: Some(0),
-            isthmus_time: Some(0),
-            jovian_time: Some(0),
-            ..Default::default()
-        },
+        hardforks: keel_protocol::hardfork::HardforkTimes::all_through(
+            keel_protocol::hardfork::Hardfork::Jovian,
+        ),
         gas_limit: 30_000_000,
         base_fee: 1_000_000_000,
         eip1559_denominator: 250,
