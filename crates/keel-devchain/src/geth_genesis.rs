@@ -323,12 +323,9 @@ mod tests {
             hardforks: HardforkTimes::all_through(Hardfork::Jovian),
             ..RollupConfig::default()
         };
-        cfg.chain_op_config.eip1559_elasticity = 6;
-        cfg.chain_op_config.eip1559_denominator = 50;
-        cfg.chain_op_config.eip1559_denominator_canyon = 250;
         cfg.genesis.l2_time = 1_700_000_000;
-        cfg.genesis.system_config.gas_limit = 30_000_000;
-        cfg.genesis.system_config.set_eip1559_params(250, 6);
+        cfg.genesis.system_config = crate::genesis::dev_system_config();
+        crate::genesis::seal_dev_rollup_config(&mut cfg).unwrap();
         cfg
     }
 

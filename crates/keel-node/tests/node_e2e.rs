@@ -28,13 +28,13 @@ use keel_derive::types::L1BlockRef;
 use keel_devchain::{
     chain::{Chain, ChainConfig},
     engine_server::EngineServer,
-    genesis::{DevGenesisConfig, build_genesis},
+    genesis::{DevGenesisConfig, build_genesis, dev_system_config, seal_dev_rollup_config},
 };
 use keel_l1::{L1Client, L1Config};
 use keel_protocol::{
-    hardfork::HardforkTimes,
+    hardfork::{Hardfork, HardforkTimes},
     rollup_config::{BlockId, RollupConfig},
-    system_config::{EcotoneScalars, SystemConfig, encode_ecotone_scalar},
+    system_config::SystemConfig,
 };
 use serde_json::{Value, json};
 use tokio::process::{Child, Command};
@@ -92,18 +92,6 @@ async fn start_anvil(bin: &Path) -> (Child, String) {
 /// A dev chain (every fork through Jovian at genesis, 1 s blocks) on L1 `genesis_l1` of
 /// chain `l1_chain_id`, starting at the L1 genesis time.
 fn rollup_config(genesis_l1: L1BlockRef, l1_chain_id: u64) -> RollupConfig {
-    let mut sys = SystemConfig {
-        batcher_addr: address!("0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"),
-        scalar: encode_ecotone_scalar(EcotoneScalars {
-            blob_base_fee_scalar: 810_949,
-            base_fee_scalar: 1_368,
-        }),
-        gas_limit: 30_000_000,
-        min_base_fee: 1_000,
-        da_footprint_gas_scalar: 400,
-        ..Default::default()
-    };
-    sys.set_eip1559_params(250, 6);
     let mut cfg = RollupConfig {
         block_time: 1,
         max_sequencer_drift: 1800,
@@ -112,36 +100,21 @@ fn rollup_config(genesis_l1: L1BlockRef, l1_chain_id: u64) -> RollupConfig {
         l1_chain_id,
         l2_chain_id: 901,
         batch_inbox_address: BATCH_INBOX,
-        hardforks: HardforkTimes {
-            regolith_time: Some(0),
-            canyon_time: Some(0),
-            delta_time: Some(0),
-            ecotone_time: Some(0),
-            fjord_time: Some(0),
-            granite_time: Some(0),
-            holocene_time: Some(0),
-            isthmus_time: Some(0),
-            jovian_time: Some(0),
-            ..Default::default()
-        },
+        hardforks: HardforkTimes::all_through(Hardfork::Jovian),
         deposit_contract_address: address!("0xDe00000000000000000000000000000000000001"),
         l1_system_config_address: address!("0x5C00000000000000000000000000000000000001"),
         ..Default::default()
     };
-    cfg.chain_op_config.eip1559_elasticity = 6;
-    cfg.chain_op_config.eip1559_denominator = 50;
-    cfg.chain_op_config.eip1559_denominator_canyon = 250;
     cfg.genesis.l2_time = genesis_l1.timestamp;
-    cfg.genesis.system_config = sys;
+    cfg.genesis.system_config = SystemConfig {
+        batcher_addr: address!("0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"),
+        ..dev_system_config()
+    };
     cfg.genesis.l1 = BlockId {
         hash: genesis_l1.hash,
         number: genesis_l1.number,
     };
-    let genesis = build_genesis(&DevGenesisConfig::from_rollup_config(&cfg)).unwrap();
-    cfg.genesis.l2 = BlockId {
-        hash: genesis.header.hash(),
-        number: 0,
-    };
+    seal_dev_rollup_config(&mut cfg).unwrap();
     cfg
 }
 

@@ -55,11 +55,15 @@
 //! - this module: the config, the dev accounts, the header.
 //! - [`predeploys`]: proxies, implementations, system contracts, oracle fork flags.
 //! - [`artifacts`]: Keel's compiled L2 contracts and their Rust interfaces.
+//! - [`dev_system_config`], [`seal_dev_rollup_config`]: the parameters all dev chains share.
 //!
 //! [`Proxy`]: artifacts::IProxy
 
 pub mod artifacts;
+mod dev_config;
 pub mod predeploys;
+
+pub use dev_config::{dev_system_config, seal_dev_rollup_config};
 
 use alloy_consensus::{EMPTY_OMMER_ROOT_HASH, Header, Sealed};
 use alloy_eips::{eip1559::BaseFeeParams, eip7685::EMPTY_REQUESTS_HASH};

@@ -93,14 +93,33 @@ impl L1GenesisConfig {
     /// OP chains launched Ecotone with), L2 gas limit 30M, other parameters zero (chain
     /// defaults).
     pub fn dev(timestamp: u64) -> Result<Self, L1GenesisError> {
+        Self::dev_for_l2(timestamp, true)
+    }
+
+    /// As [`Self::dev`], for an L2 that starts before Ecotone when `ecotone_at_l2_genesis`
+    /// is false: its fee scalar is then a plain (version 0) Bedrock scalar with an overhead —
+    /// OP Mainnet's Bedrock values, 0.684 and 188 — because before Ecotone the L1 fee is
+    /// (calldata gas + overhead) × scalar / 10⁶ and an Ecotone-format scalar would read as
+    /// an enormous number. From Ecotone on a version-0 scalar is the base-fee scalar.
+    ///
+    /// Spec: protocol/system-config.md#fee-scalars, protocol/ecotone/l1-attributes.md.
+    pub fn dev_for_l2(timestamp: u64, ecotone_at_l2_genesis: bool) -> Result<Self, L1GenesisError> {
         let accounts = dev_accounts()?;
         let account = |i: usize| accounts.get(i).copied().unwrap_or_default();
-        let scalar = keel_protocol::system_config::encode_ecotone_scalar(
-            keel_protocol::system_config::EcotoneScalars {
-                blob_base_fee_scalar: 810_949,
-                base_fee_scalar: 1_368,
-            },
-        );
+        let (scalar, overhead) = if ecotone_at_l2_genesis {
+            let scalar = keel_protocol::system_config::encode_ecotone_scalar(
+                keel_protocol::system_config::EcotoneScalars {
+                    blob_base_fee_scalar: 810_949,
+                    base_fee_scalar: 1_368,
+                },
+            );
+            (scalar, B256::ZERO)
+        } else {
+            (
+                B256::from(U256::from(684_000u64)),
+                B256::from(U256::from(188u64)),
+            )
+        };
         Ok(Self {
             timestamp,
             base_fee: alloy_eips::eip1559::INITIAL_BASE_FEE,
@@ -110,6 +129,7 @@ impl L1GenesisConfig {
             system_config: L2SystemConfig {
                 batcher_addr: account(1),
                 scalar,
+                overhead,
                 gas_limit: 30_000_000,
                 ..L2SystemConfig::default()
             },

@@ -4,12 +4,12 @@
 
 use alloy_consensus::{Header, Receipt, ReceiptEnvelope, ReceiptWithBloom, Sealable, Sealed};
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256, address};
-use keel_devchain::genesis::{DevGenesis, DevGenesisConfig, build_genesis};
+use keel_devchain::genesis::DevGenesis;
 use keel_protocol::{
     deposit::encode_deposit_log,
     hardfork::HardforkTimes,
     rollup_config::{BlockId, RollupConfig},
-    system_config::{EcotoneScalars, SystemConfig, encode_ecotone_scalar},
+    system_config::SystemConfig,
 };
 use op_alloy_consensus::TxDeposit;
 
@@ -42,35 +42,12 @@ pub fn l1_header(number: u64, parent_hash: B256, timestamp: u64) -> Sealed<Heade
 
 /// Every fork through Jovian active at genesis.
 pub fn jovian_at_genesis() -> HardforkTimes {
-    HardforkTimes {
-        regolith_time: Some(0),
-        canyon_time: Some(0),
-        delta_time: Some(0),
-        ecotone_time: Some(0),
-        fjord_time: Some(0),
-        granite_time: Some(0),
-        holocene_time: Some(0),
-        isthmus_time: Some(0),
-        jovian_time: Some(0),
-        ..Default::default()
-    }
+    HardforkTimes::all_through(keel_protocol::hardfork::Hardfork::Jovian)
 }
 
-/// A Jovian-era system config: Ecotone scalars, Holocene EIP-1559 params 250/6, a min base
-/// fee and the default DA footprint scalar.
+/// The shared dev system config (keel-devchain's [`dev_system_config`]).
 pub fn dev_system_config() -> SystemConfig {
-    let mut sys = SystemConfig {
-        scalar: encode_ecotone_scalar(EcotoneScalars {
-            blob_base_fee_scalar: 810_949,
-            base_fee_scalar: 1_368,
-        }),
-        gas_limit: 30_000_000,
-        min_base_fee: 1_000,
-        da_footprint_gas_scalar: 400,
-        ..Default::default()
-    };
-    sys.set_eip1559_params(250, 6);
-    sys
+    keel_devchain::genesis::dev_system_config()
 }
 
 /// A rollup config on L1 origin `l1_genesis` whose L2 genesis is the dev genesis built from
@@ -92,20 +69,13 @@ pub fn dev_rollup_config(
         l1_system_config_address: SYSTEM_CONFIG,
         ..Default::default()
     };
-    cfg.chain_op_config.eip1559_elasticity = 6;
-    cfg.chain_op_config.eip1559_denominator = 50;
-    cfg.chain_op_config.eip1559_denominator_canyon = 250;
     cfg.genesis.l2_time = GENESIS_TIME;
     cfg.genesis.system_config = sys;
     cfg.genesis.l1 = BlockId {
         hash: l1_genesis.hash(),
         number: l1_genesis.number,
     };
-    let genesis = build_genesis(&DevGenesisConfig::from_rollup_config(&cfg)).unwrap();
-    cfg.genesis.l2 = BlockId {
-        hash: genesis.header.hash(),
-        number: 0,
-    };
+    let genesis = keel_devchain::genesis::seal_dev_rollup_config(&mut cfg).unwrap();
     (cfg, genesis)
 }
 

@@ -29,13 +29,13 @@ pub mod running;
 use std::{sync::Arc, time::Duration};
 
 use alloy_eips::eip7840::BlobParams;
-use alloy_primitives::{Address, B256, U256, address};
+use alloy_primitives::{Address, address};
 use alloy_signer_local::PrivateKeySigner;
 use keel_batcher::{BatcherConfig, ChannelManager, DataAvailability};
 use keel_devchain::{
     chain::{Chain, ChainConfig},
     engine_server::InProcessEngine,
-    genesis::{DEV_PRIVATE_KEYS, DevGenesisConfig, build_genesis},
+    genesis::{DEV_PRIVATE_KEYS, seal_dev_rollup_config},
     l1::{
         beacon::SharedL1Chain,
         chain::L1Chain,
@@ -261,21 +261,15 @@ impl Devnet {
     pub fn new(cfg: &DevnetConfig, now_ms: u64) -> Result<Self, DevnetError> {
         let genesis_time = cfg.genesis_time.unwrap_or(now_ms / 1000);
         let clock = TokioClock::starting_at(now_ms);
-        let mut l1_genesis = L1GenesisConfig::dev(genesis_time).map_err(setup("L1 genesis"))?;
-        if cfg.hardforks.ecotone_time != Some(0) {
-            if cfg.data_availability == DataAvailability::Blobs {
-                return Err(DevnetError::Setup(
-                    "blobs need Ecotone at genesis: before Ecotone derivation reads calldata only"
-                        .into(),
-                ));
-            }
-            // Before Ecotone the L1 fee is (calldata gas + overhead) × scalar / 10⁶ with a
-            // plain (version 0) scalar; the Ecotone-format default would read as a huge
-            // number. OP Mainnet's Bedrock values; from Ecotone on a version-0 scalar is the
-            // base-fee scalar. Spec: protocol/system-config.md, protocol/ecotone/l1-attributes.md
-            l1_genesis.system_config.scalar = B256::from(U256::from(684_000u64));
-            l1_genesis.system_config.overhead = B256::from(U256::from(188u64));
+        let ecotone_at_genesis = cfg.hardforks.ecotone_time == Some(0);
+        if !ecotone_at_genesis && cfg.data_availability == DataAvailability::Blobs {
+            return Err(DevnetError::Setup(
+                "blobs need Ecotone at genesis: before Ecotone derivation reads calldata only"
+                    .into(),
+            ));
         }
+        let l1_genesis = L1GenesisConfig::dev_for_l2(genesis_time, ecotone_at_genesis)
+            .map_err(setup("L1 genesis"))?;
         let l1_config = L1Config {
             chain_id: cfg.l1_chain_id,
             block_time: cfg.l1_block_time,
@@ -298,21 +292,13 @@ impl Devnet {
             l1_system_config_address: SYSTEM_CONFIG,
             ..RollupConfig::default()
         };
-        rollup.chain_op_config.eip1559_elasticity = 6;
-        rollup.chain_op_config.eip1559_denominator = 50;
-        rollup.chain_op_config.eip1559_denominator_canyon = 250;
         rollup.genesis.l2_time = genesis_time;
         rollup.genesis.system_config = l1_genesis.system_config;
         rollup.genesis.l1 = BlockId {
             hash: l1_genesis_block.header.hash(),
             number: 0,
         };
-        let l2_genesis = build_genesis(&DevGenesisConfig::from_rollup_config(&rollup))
-            .map_err(setup("L2 genesis"))?;
-        rollup.genesis.l2 = BlockId {
-            hash: l2_genesis.header.hash(),
-            number: 0,
-        };
+        let l2_genesis = seal_dev_rollup_config(&mut rollup).map_err(setup("L2 genesis"))?;
         let rollup = Arc::new(rollup);
 
         let engine = || {

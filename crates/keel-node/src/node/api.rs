@@ -293,12 +293,10 @@ mod tests {
     use keel_devchain::{
         chain::{Chain, ChainConfig},
         engine_server::InProcessEngine,
-        genesis::{DevGenesisConfig, build_genesis},
+        genesis::{DevGenesis, dev_system_config, seal_dev_rollup_config},
     };
     use keel_engine::error::EngineError;
-    use keel_protocol::{
-        hardfork::HardforkTimes, rollup_config::BlockId, system_config::SystemConfig,
-    };
+    use keel_protocol::hardfork::HardforkTimes;
     use serde_json::Value;
     use tokio::sync::{mpsc, watch};
 
@@ -337,13 +335,7 @@ mod tests {
         }
     }
 
-    fn rollup() -> RollupConfig {
-        let mut sys = SystemConfig {
-            gas_limit: 30_000_000,
-            min_base_fee: 1_000,
-            ..SystemConfig::default()
-        };
-        sys.set_eip1559_params(250, 6);
+    fn rollup() -> (RollupConfig, DevGenesis) {
         let mut cfg = RollupConfig {
             block_time: 2,
             l2_chain_id: 901,
@@ -351,22 +343,14 @@ mod tests {
             hardforks: HardforkTimes::all_through(Hardfork::Jovian),
             ..RollupConfig::default()
         };
-        cfg.chain_op_config.eip1559_elasticity = 6;
-        cfg.chain_op_config.eip1559_denominator = 50;
-        cfg.chain_op_config.eip1559_denominator_canyon = 250;
         cfg.genesis.l2_time = 1_700_000_000;
-        cfg.genesis.system_config = sys;
-        let genesis = build_genesis(&DevGenesisConfig::from_rollup_config(&cfg)).unwrap();
-        cfg.genesis.l2 = BlockId {
-            hash: genesis.header.hash(),
-            number: 0,
-        };
-        cfg
+        cfg.genesis.system_config = dev_system_config();
+        let genesis = seal_dev_rollup_config(&mut cfg).unwrap();
+        (cfg, genesis)
     }
 
     fn api_with(edit_proof: fn(&mut Value)) -> (NodeApi<ProofFake>, Arc<EngineClient<ProofFake>>) {
-        let cfg = rollup();
-        let genesis = build_genesis(&DevGenesisConfig::from_rollup_config(&cfg)).unwrap();
+        let (cfg, genesis) = rollup();
         let engine =
             InProcessEngine::new(Chain::new(cfg.clone(), genesis, ChainConfig::default())).unwrap();
         let client = Arc::new(EngineClient::with_transport(

@@ -23,7 +23,10 @@ use keel_derive::types::{L1BlockInput, L1BlockRef};
 use keel_devchain::{
     chain::{Chain, ChainConfig},
     engine_server::InProcessEngine,
-    genesis::{DEV_PRIVATE_KEYS, DevGenesisConfig, build_genesis},
+    genesis::{
+        DEV_PRIVATE_KEYS, DevGenesisConfig, build_genesis, dev_system_config,
+        seal_dev_rollup_config,
+    },
 };
 use keel_engine::client::EngineClient;
 use keel_node::{
@@ -39,9 +42,9 @@ use keel_protocol::{
     channel_builder::{BatchKind, ChannelBuilder, ChannelConfig},
     compression::CompressionAlgo,
     frame::{DERIVATION_VERSION_0, encode_frames},
-    hardfork::HardforkTimes,
-    rollup_config::{BlockId, RollupConfig},
-    system_config::{EcotoneScalars, SystemConfig, encode_ecotone_scalar},
+    hardfork::{Hardfork, HardforkTimes},
+    rollup_config::RollupConfig,
+    system_config::SystemConfig,
 };
 use op_alloy_consensus::OpTxEnvelope;
 
@@ -198,19 +201,6 @@ impl L1Source for FakeL1 {
 /// The dev rollup config (every fork through Jovian at genesis, 2 s blocks) on `l1`'s
 /// genesis block.
 pub fn rollup_config(l1: &FakeL1) -> RollupConfig {
-    let genesis_l1 = l1.block(0).block_ref;
-    let mut sys = SystemConfig {
-        batcher_addr: batcher_key().address(),
-        scalar: encode_ecotone_scalar(EcotoneScalars {
-            blob_base_fee_scalar: 810_949,
-            base_fee_scalar: 1_368,
-        }),
-        gas_limit: 30_000_000,
-        min_base_fee: 1_000,
-        da_footprint_gas_scalar: 400,
-        ..Default::default()
-    };
-    sys.set_eip1559_params(250, 6);
     let mut cfg = RollupConfig {
         block_time: 2,
         max_sequencer_drift: 1800,
@@ -219,33 +209,18 @@ pub fn rollup_config(l1: &FakeL1) -> RollupConfig {
         l1_chain_id: L1_CHAIN_ID,
         l2_chain_id: 901,
         batch_inbox_address: BATCH_INBOX,
-        hardforks: HardforkTimes {
-            regolith_time: Some(0),
-            canyon_time: Some(0),
-            delta_time: Some(0),
-            ecotone_time: Some(0),
-            fjord_time: Some(0),
-            granite_time: Some(0),
-            holocene_time: Some(0),
-            isthmus_time: Some(0),
-            jovian_time: Some(0),
-            ..Default::default()
-        },
+        hardforks: HardforkTimes::all_through(Hardfork::Jovian),
         deposit_contract_address: address!("0xDe00000000000000000000000000000000000001"),
         l1_system_config_address: address!("0x5C00000000000000000000000000000000000001"),
         ..Default::default()
     };
-    cfg.chain_op_config.eip1559_elasticity = 6;
-    cfg.chain_op_config.eip1559_denominator = 50;
-    cfg.chain_op_config.eip1559_denominator_canyon = 250;
     cfg.genesis.l2_time = GENESIS_TIME;
-    cfg.genesis.system_config = sys;
-    cfg.genesis.l1 = genesis_l1.id();
-    let genesis = build_genesis(&DevGenesisConfig::from_rollup_config(&cfg)).unwrap();
-    cfg.genesis.l2 = BlockId {
-        hash: genesis.header.hash(),
-        number: 0,
+    cfg.genesis.system_config = SystemConfig {
+        batcher_addr: batcher_key().address(),
+        ..dev_system_config()
     };
+    cfg.genesis.l1 = l1.block(0).block_ref.id();
+    seal_dev_rollup_config(&mut cfg).unwrap();
     cfg
 }
 
