@@ -81,7 +81,7 @@ async fn scrape_returns_op_node_series_with_recorded_values() {
     m.observe_sequencer_sealing(Duration::from_millis(20));
     m.observe_sequencer_building_diff(-0.3);
     m.count_sequenced_txs(7);
-    m.record_derived_batches("span");
+    m.record_derived_batches("span", 1);
     m.record_l1_reorg_depth(3);
     m.record_pipeline_step("attributes");
     m.record_pipeline_step("attributes");

@@ -171,11 +171,8 @@ impl DriverHooks for NodeHooks {
 
     fn derived_batches(&mut self, singular: u64, span: u64) {
         let Some(m) = &self.metrics else { return };
-        for (kind, n) in [("singular", singular), ("span", span)] {
-            for _ in 0..n {
-                m.record_derived_batches(kind);
-            }
-        }
+        m.record_derived_batches("singular", singular);
+        m.record_derived_batches("span", span);
     }
 
     /// op-node's ref names: `l1_head`, `l1_safe`, `l1_finalized` (status tracker),

@@ -311,12 +311,19 @@ impl Metrics {
         self.inner.sequencer_resets.record();
     }
 
-    /// `derived_batches_total{type}` (`singular`, `span`).
-    pub fn record_derived_batches(&self, batch_type: &str) {
+    /// `derived_batches_total{type}` (`singular`, `span`): `count` more batches read.
+    pub fn record_derived_batches(&self, batch_type: &str, count: u64) {
+        if count == 0 {
+            return;
+        }
         let l = TypeLabel {
             r#type: batch_type.to_owned(),
         };
-        self.inner.derived_batches.total.get_or_create(&l).inc();
+        self.inner
+            .derived_batches
+            .total
+            .get_or_create(&l)
+            .inc_by(count);
         self.inner
             .derived_batches
             .last
