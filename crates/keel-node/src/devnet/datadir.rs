@@ -13,11 +13,7 @@
 //! L1 origin the log lacks. Not recorded: transactions still pending in either pool, and
 //! L1 reorgs (only fault tests make them; the recorder refuses them).
 
-use std::{
-    collections::{HashMap, HashSet},
-    path::Path,
-    time::Duration,
-};
+use std::{collections::HashSet, path::Path, time::Duration};
 
 use alloy_primitives::B256;
 use alloy_rpc_types_engine::{ForkchoiceState, PayloadStatusEnum};
@@ -97,10 +93,12 @@ impl Datadir {
             (Engine::Verifier, devnet.verifier_engine.clone()),
         ];
         let forks = devnet.rollup.hardforks;
-        let clients: HashMap<Engine, _> = engines
-            .iter()
-            .map(|(e, engine)| (*e, DevTransport::from(engine).client(forks)))
-            .collect();
+        let sequencer = DevTransport::from(&devnet.sequencer_engine).client(forks);
+        let verifier = DevTransport::from(&devnet.verifier_engine).client(forks);
+        let client = |engine: Engine| match engine {
+            Engine::Sequencer => &sequencer,
+            Engine::Verifier => &verifier,
+        };
         let mut l2_blocks = 0usize;
         for r in &records {
             match r {
@@ -125,9 +123,7 @@ impl Datadir {
                         hash: *hash,
                         reason,
                     };
-                    let client = clients
-                        .get(engine)
-                        .ok_or_else(|| fail("no engine".into()))?;
+                    let client = client(*engine);
                     let status = client
                         .new_payload(&envelope)
                         .await
@@ -149,9 +145,7 @@ impl Datadir {
                         hash: *head,
                         reason,
                     };
-                    let client = clients
-                        .get(engine)
-                        .ok_or_else(|| fail("no engine".into()))?;
+                    let client = client(*engine);
                     let state = ForkchoiceState {
                         head_block_hash: *head,
                         safe_block_hash: *safe,
