@@ -102,7 +102,7 @@ fn deposit_sender() -> alloy_primitives::Address {
 
 fn read_log(dir: &Path) -> Vec<Record> {
     let bytes = std::fs::read(dir.join(LOG_FILE)).unwrap();
-    keel_node::devnet::record::parse(&bytes, Path::new(LOG_FILE))
+    keel_node::devnet::record::parse(bytes.as_slice(), Path::new(LOG_FILE))
         .unwrap()
         .0
 }

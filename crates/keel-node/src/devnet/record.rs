@@ -10,7 +10,7 @@
 
 use std::{
     fs::File,
-    io::Write,
+    io::{BufRead, Read, Write},
     path::{Path, PathBuf},
 };
 
@@ -165,30 +165,42 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> DatadirError + '_ {
     }
 }
 
-/// Parses a log's bytes: the records of its complete lines and the length they take. A last
-/// line without a newline is a torn write and is left out (not counted in the length).
-pub fn parse(bytes: &[u8], path: &Path) -> Result<(Vec<Record>, usize), DatadirError> {
+/// Reads a log: the records of its complete lines and the length they take. A last line
+/// without a newline is a torn write and is left out (not counted in the length). Lines are
+/// read one at a time and never past [`MAX_RECORD_BYTES`], so a damaged file cannot make
+/// the reader hold more than one record's bytes beyond the records themselves.
+pub fn parse(mut reader: impl BufRead, path: &Path) -> Result<(Vec<Record>, u64), DatadirError> {
     let mut records = Vec::new();
-    let mut good = 0;
-    for (i, line) in bytes.split_inclusive(|b| *b == b'\n').enumerate() {
-        let Some(body) = line.strip_suffix(b"\n") else {
-            tracing::warn!(path = %path.display(), line = i + 1, bytes = line.len(), "dropping a torn last record");
+    let mut good = 0u64;
+    let mut line = Vec::new();
+    for number in 1usize.. {
+        line.clear();
+        let limit = MAX_RECORD_BYTES as u64 + 1;
+        let read = reader
+            .by_ref()
+            .take(limit)
+            .read_until(b'\n', &mut line)
+            .map_err(io(path))?;
+        if read == 0 {
             break;
-        };
+        }
         let corrupt = |reason: String| DatadirError::Corrupt {
             path: path.to_owned(),
-            line: i + 1,
+            line: number,
             reason,
         };
-        if body.len() > MAX_RECORD_BYTES {
-            return Err(corrupt(format!(
-                "{} bytes, over the {MAX_RECORD_BYTES}-byte limit",
-                body.len()
-            )));
-        }
+        let Some(body) = line.strip_suffix(b"\n") else {
+            if line.len() > MAX_RECORD_BYTES {
+                return Err(corrupt(format!(
+                    "over the {MAX_RECORD_BYTES}-byte record limit"
+                )));
+            }
+            tracing::warn!(path = %path.display(), line = number, bytes = line.len(), "dropping a torn last record");
+            break;
+        };
         let record: Record = serde_json::from_slice(body).map_err(|e| corrupt(e.to_string()))?;
         records.push(record);
-        good += line.len();
+        good += read as u64;
     }
     Ok((records, good))
 }
@@ -213,10 +225,10 @@ impl Log {
             }
             Err(std::fs::TryLockError::Error(e)) => return Err(io(path)(e)),
         }
-        let bytes = std::fs::read(path).map_err(io(path))?;
-        let (records, good) = parse(&bytes, path)?;
-        if good < bytes.len() {
-            file.set_len(good as u64).map_err(io(path))?;
+        let (records, good) = parse(std::io::BufReader::new(&file), path)?;
+        let len = file.metadata().map_err(io(path))?.len();
+        if good < len {
+            file.set_len(good).map_err(io(path))?;
         }
         Ok((
             Self {
@@ -460,6 +472,23 @@ mod tests {
         // The same bytes as a torn last line are dropped instead.
         let text = format!("{good}\n{{\"kind\":\"l1_block\",\"number\":");
         let (records, len) = parse(text.as_bytes(), path).unwrap();
-        assert_eq!((records.len(), len), (1, good.len() + 1));
+        assert_eq!((records.len(), len), (1, good.len() as u64 + 1));
+    }
+
+    #[test]
+    fn a_line_over_the_record_limit_is_refused_without_reading_it_whole() {
+        let path = Path::new(LOG_FILE);
+        let good = serde_json::to_string(&fc(1)).unwrap();
+        let mut text = format!("{good}\n").into_bytes();
+        text.extend(std::iter::repeat_n(b'a', MAX_RECORD_BYTES + 10));
+        text.push(b'\n');
+        match parse(text.as_slice(), path) {
+            Err(DatadirError::Corrupt {
+                line: 2, reason, ..
+            }) => {
+                assert!(reason.contains("limit"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }
