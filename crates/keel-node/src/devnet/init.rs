@@ -16,14 +16,11 @@ use std::path::{Path, PathBuf};
 use alloy_primitives::hex;
 use alloy_rpc_types_engine::JwtSecret;
 use keel_batcher::DataAvailability;
-use keel_devchain::{
-    genesis::{DevGenesisConfig, build_genesis},
-    geth_genesis::{genesis_header, to_geth_genesis},
-};
+use keel_devchain::geth_genesis::{genesis_header, to_geth_genesis};
 use keel_protocol::{hardfork::HardforkTimes, rollup_config::RollupConfig};
 use serde::{Deserialize, Serialize};
 
-use super::{Devnet, DevnetConfig, DevnetError};
+use super::{DevChains, DevnetConfig, DevnetError};
 
 /// The devnet options a chain is defined by, as `devnet.json` holds them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,17 +104,18 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> DevnetError + '_ {
 }
 
 /// Writes the chain files of `cfg` with genesis at `genesis_time` into `dir` (created if
-/// missing; existing files are replaced). Must be called inside a tokio runtime.
+/// missing; existing files are replaced).
 pub fn write(dir: &Path, cfg: &DevnetConfig, genesis_time: u64) -> Result<Written, DevnetError> {
     let cfg = DevnetConfig {
         genesis_time: Some(genesis_time),
         ..cfg.clone()
     };
     // The very construction `keel devnet` runs, so the files describe the chain it builds.
-    let devnet = Devnet::new(&cfg, genesis_time.saturating_mul(1000))?;
-    let rollup = (*devnet.rollup).clone();
-    let genesis = build_genesis(&DevGenesisConfig::from_rollup_config(&rollup))
-        .map_err(|e| DevnetError::Setup(format!("L2 genesis: {e}")))?;
+    let DevChains {
+        rollup,
+        l2_genesis: genesis,
+        ..
+    } = DevChains::new(&cfg, genesis_time)?;
     let geth = to_geth_genesis(&rollup, &genesis);
     let derived = genesis_header(&geth, &rollup.hardforks)
         .map_err(|e| DevnetError::Setup(e.to_string()))?

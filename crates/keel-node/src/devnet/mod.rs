@@ -35,7 +35,7 @@ use keel_batcher::{BatcherConfig, ChannelManager, DataAvailability};
 use keel_devchain::{
     chain::{Chain, ChainConfig},
     engine_server::InProcessEngine,
-    genesis::{DEV_PRIVATE_KEYS, seal_dev_rollup_config},
+    genesis::{DEV_PRIVATE_KEYS, DevGenesis, seal_dev_rollup_config},
     l1::{
         beacon::SharedL1Chain,
         chain::L1Chain,
@@ -255,12 +255,21 @@ pub struct DevnetStatus {
     pub batcher: BatcherStats,
 }
 
-impl Devnet {
-    /// Builds the chains and components of `cfg` (nothing runs yet). Must be called inside
-    /// a tokio runtime (the clock starts now).
-    pub fn new(cfg: &DevnetConfig, now_ms: u64) -> Result<Self, DevnetError> {
-        let genesis_time = cfg.genesis_time.unwrap_or(now_ms / 1000);
-        let clock = TokioClock::starting_at(now_ms);
+/// The chains a devnet config defines, before anything runs on them: the L1 at its
+/// genesis, the rollup config, and the L2 genesis it names.
+#[derive(Debug)]
+pub struct DevChains {
+    /// The L1 dev chain (its genesis only).
+    pub l1: L1Chain,
+    /// The rollup config.
+    pub rollup: RollupConfig,
+    /// The L2 genesis the rollup config names.
+    pub l2_genesis: DevGenesis,
+}
+
+impl DevChains {
+    /// The chains of `cfg` with genesis at `genesis_time` (seconds).
+    pub fn new(cfg: &DevnetConfig, genesis_time: u64) -> Result<Self, DevnetError> {
         let ecotone_at_genesis = cfg.hardforks.ecotone_time == Some(0);
         if !ecotone_at_genesis && cfg.data_availability == DataAvailability::Blobs {
             return Err(DevnetError::Setup(
@@ -277,7 +286,6 @@ impl Devnet {
         };
         let l1_chain = L1Chain::new(l1_config, &l1_genesis).map_err(setup("L1 chain"))?;
         let l1_genesis_block = l1_chain.genesis().clone();
-        let l1: SharedL1Chain = Arc::new(RwLock::new(l1_chain));
 
         let mut rollup = RollupConfig {
             block_time: cfg.l2_block_time,
@@ -299,6 +307,26 @@ impl Devnet {
             number: 0,
         };
         let l2_genesis = seal_dev_rollup_config(&mut rollup).map_err(setup("L2 genesis"))?;
+        Ok(Self {
+            l1: l1_chain,
+            rollup,
+            l2_genesis,
+        })
+    }
+}
+
+impl Devnet {
+    /// Builds the chains and components of `cfg` (nothing runs yet). Must be called inside
+    /// a tokio runtime (the clock starts now).
+    pub fn new(cfg: &DevnetConfig, now_ms: u64) -> Result<Self, DevnetError> {
+        let genesis_time = cfg.genesis_time.unwrap_or(now_ms / 1000);
+        let clock = TokioClock::starting_at(now_ms);
+        let DevChains {
+            l1: l1_chain,
+            rollup,
+            l2_genesis,
+        } = DevChains::new(cfg, genesis_time)?;
+        let l1: SharedL1Chain = Arc::new(RwLock::new(l1_chain));
         let rollup = Arc::new(rollup);
 
         let engine = || {
